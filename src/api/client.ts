@@ -1,0 +1,151 @@
+// A typed client of our own HTTP API (which is Consul's). The CLI and tests use it; it is
+// never a back door into the agent. Errors read like Consul's Go client's, because scripts
+// match on them: `Get "http://127.0.0.1:8500/v1/kv/foo": dial tcp 127.0.0.1:8500: connect: connection refused`.
+
+export interface ClientOptions {
+  /** host:port, http(s)://host:port[/prefix], or unix:///path/to.sock */
+  address: string;
+  token?: string;
+  datacenter?: string;
+  stale?: boolean;
+}
+
+export interface KvPair {
+  Key: string;
+  Flags: bigint;
+  Value: string | null; // base64
+  LockIndex: number;
+  Session?: string;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`Unexpected response code: ${status} (${body.trim()})`);
+  }
+}
+
+type Query = Record<string, string | undefined>;
+
+interface Target {
+  base: string;
+  unix: string | undefined;
+}
+
+export function resolveAddress(address: string, sslEnv?: string): Target {
+  const https = sslEnv !== undefined && /^(1|t|true)$/i.test(sslEnv);
+  const at = address.indexOf("://");
+  if (at < 0) return { base: `${https ? "https" : "http"}://${address}`, unix: undefined };
+  const scheme = address.slice(0, at);
+  const rest = address.slice(at + 3);
+  if (scheme === "unix") return { base: "http://localhost", unix: rest };
+  if (scheme === "http" || scheme === "https") return { base: `${https ? "https" : scheme}://${rest.replace(/\/+$/, "")}`, unix: undefined };
+  throw new Error(`Unknown protocol scheme: ${scheme}`);
+}
+
+/** The agent address a CLI command talks to: -http-addr, else CONSUL_HTTP_ADDR, TSC_HTTP_ADDR, default. */
+export function defaultAddress(flag: string | undefined, env = process.env): string {
+  return flag ?? env.CONSUL_HTTP_ADDR ?? env.TSC_HTTP_ADDR ?? "127.0.0.1:8500";
+}
+
+export class ApiClient {
+  private readonly target: Target;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.target = resolveAddress(opts.address, process.env.CONSUL_HTTP_SSL);
+  }
+
+  async request(method: string, path: string, query: Query = {}, body?: Uint8Array | string): Promise<{ status: number; headers: Headers; body: Uint8Array }> {
+    const params = new URLSearchParams();
+    if (this.opts.datacenter) params.set("dc", this.opts.datacenter);
+    if (this.opts.stale && method === "GET") params.set("stale", "");
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v);
+    params.sort(); // Go's url.Values.Encode sorts, and error texts show the URL
+    const qs = params.toString();
+    const url = `${this.target.base}${path}${qs ? `?${qs}` : ""}`;
+    const headers: Record<string, string> = {};
+    if (this.opts.token) headers["X-Consul-Token"] = this.opts.token;
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body, ...(this.target.unix ? { unix: this.target.unix } : {}) } as RequestInit);
+    } catch (err) {
+      throw new Error(`${method[0]}${method.slice(1).toLowerCase()} "${url}": ${dialError(url, err as Error)}`);
+    }
+    return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+  }
+
+  private async ok(method: string, path: string, query?: Query, body?: Uint8Array | string): Promise<{ status: number; headers: Headers; body: Uint8Array }> {
+    const r = await this.request(method, path, query, body);
+    if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
+    return r;
+  }
+
+  /** GET /v1/kv/<key>: entries, or undefined on 404. */
+  async kvGet(key: string, opts: { recurse?: boolean } = {}): Promise<{ entries: KvPair[] | undefined; index: number }> {
+    const r = await this.request("GET", `/v1/kv/${encodeKey(key)}`, { recurse: opts.recurse ? "" : undefined });
+    const index = Number(r.headers.get("X-Consul-Index") ?? 0);
+    if (r.status === 404) return { entries: undefined, index };
+    if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
+    return { entries: parseKvPairs(Buffer.from(r.body).toString()), index };
+  }
+
+  async kvKeys(prefix: string, separator: string): Promise<string[]> {
+    const r = await this.request("GET", `/v1/kv/${encodeKey(prefix)}`, { keys: "", separator: separator === "" ? undefined : separator });
+    if (r.status === 404) return [];
+    if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
+    return JSON.parse(Buffer.from(r.body).toString()) as string[];
+  }
+
+  /** PUT /v1/kv/<key>: Consul's true/false. */
+  async kvPut(key: string, value: Uint8Array, opts: { flags?: bigint; cas?: number; acquire?: string; release?: string } = {}): Promise<boolean> {
+    const q: Query = {
+      flags: opts.flags && opts.flags !== 0n ? opts.flags.toString() : undefined,
+      cas: opts.cas === undefined ? undefined : String(opts.cas),
+      acquire: opts.acquire,
+      release: opts.release,
+    };
+    const r = await this.ok("PUT", `/v1/kv/${encodeKey(key)}`, q, value);
+    return Buffer.from(r.body).toString().trim() === "true";
+  }
+
+  async kvDelete(key: string, opts: { recurse?: boolean; cas?: number } = {}): Promise<boolean> {
+    const q: Query = { recurse: opts.recurse ? "" : undefined, cas: opts.cas === undefined ? undefined : String(opts.cas) };
+    const r = await this.ok("DELETE", `/v1/kv/${encodeKey(key)}`, q);
+    return Buffer.from(r.body).toString().trim() === "true";
+  }
+
+  async agentSelf(): Promise<Record<string, unknown>> {
+    const r = await this.ok("GET", "/v1/agent/self");
+    return JSON.parse(Buffer.from(r.body).toString()) as Record<string, unknown>;
+  }
+
+  async statusLeader(): Promise<string> {
+    const r = await this.ok("GET", "/v1/status/leader");
+    return JSON.parse(Buffer.from(r.body).toString()) as string;
+  }
+}
+
+/** Keys go in the path; escape what would change its meaning but keep "/" readable. */
+export function encodeKey(key: string): string {
+  return key.split("/").map(encodeURIComponent).join("/");
+}
+
+/** KV JSON with Flags kept exact (uint64). */
+export function parseKvPairs(text: string): KvPair[] {
+  const quoted = text.replace(/("Flags"\s*:\s*)(\d+)/g, '$1"$2"');
+  return (JSON.parse(quoted) as Array<KvPair & { Flags: string }>).map((p) => ({ ...p, Flags: BigInt(p.Flags) }));
+}
+
+function dialError(url: string, err: Error): string {
+  const u = new URL(url);
+  const hostPort = `${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`;
+  const code = (err as Error & { code?: string }).code ?? "";
+  if (code === "ConnectionRefused" || /ECONNREFUSED|refused/i.test(`${code} ${err.message}`)) {
+    return `dial tcp ${hostPort}: connect: connection refused`;
+  }
+  return `dial tcp ${hostPort}: ${err.message}`;
+}

@@ -1,0 +1,13 @@
+import { VERSION } from "../version.ts";
+import { defineTscCommand } from "./command.ts";
+
+// Subcommands load lazily: `tsc kv get` never pays for the agent's imports.
+export const root = defineTscCommand({
+  meta: { name: "tsc", version: VERSION, description: "Consul-compatible agent, server and CLI" },
+  subCommands: {
+    agent: () => import("./agent.ts").then((m) => m.default),
+    kv: () => import("./kv/index.ts").then((m) => m.default),
+    validate: () => import("./validate.ts").then((m) => m.default),
+    version: () => import("./version.ts").then((m) => m.default),
+  },
+});

@@ -1,0 +1,133 @@
+import { createHash } from "node:crypto";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+// Point-in-time copies of the state machine that bound the log. A snapshot file is
+//   "TSCSNAP1" | u32 meta length (BE) | meta JSON | body
+// with the body's SHA-256 in the meta. It is written under a temp name, fsynced, renamed,
+// and the directory fsynced, so a crash leaves either the old snapshot or the new one whole.
+
+const MAGIC = Buffer.from("TSCSNAP1");
+const KEEP = 2;
+
+export interface SnapshotMeta {
+  version: 1;
+  index: number;
+  term: number;
+  voters: string[];
+  size: number;
+  sha256: string;
+  createdAt: string;
+}
+
+export interface Snapshot {
+  meta: SnapshotMeta;
+  body: Uint8Array;
+}
+
+export interface SnapshotStore {
+  save(index: number, term: number, voters: string[], body: Uint8Array): SnapshotMeta;
+  latest(): Snapshot | undefined;
+}
+
+export function encodeSnapshot(meta: SnapshotMeta, body: Uint8Array): Uint8Array {
+  const metaBytes = Buffer.from(JSON.stringify(meta));
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(metaBytes.length);
+  return Buffer.concat([MAGIC, len, metaBytes, body]);
+}
+
+/** Parses and verifies a snapshot file's bytes; throws a one-line reason when it is damaged. */
+export function decodeSnapshot(bytes: Uint8Array): Snapshot {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 12 || !buf.subarray(0, 8).equals(MAGIC)) throw new Error("not a tsc snapshot (bad magic)");
+  const metaLen = buf.readUInt32BE(8);
+  if (12 + metaLen > buf.length) throw new Error("snapshot truncated in its header");
+  const meta = JSON.parse(buf.subarray(12, 12 + metaLen).toString()) as SnapshotMeta;
+  const body = buf.subarray(12 + metaLen);
+  if (body.length !== meta.size) throw new Error(`snapshot body is ${body.length} bytes, expected ${meta.size}`);
+  if (sha256(body) !== meta.sha256) throw new Error("snapshot checksum mismatch");
+  return { meta, body };
+}
+
+export function makeMeta(index: number, term: number, voters: string[], body: Uint8Array): SnapshotMeta {
+  return { version: 1, index, term, voters, size: body.length, sha256: sha256(body), createdAt: new Date().toISOString() };
+}
+
+function sha256(b: Uint8Array): string {
+  return createHash("sha256").update(b).digest("hex");
+}
+
+export class FileSnapshotStore implements SnapshotStore {
+  constructor(
+    private readonly dir: string,
+    private readonly warn: (msg: string) => void,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  save(index: number, term: number, voters: string[], body: Uint8Array): SnapshotMeta {
+    const meta = makeMeta(index, term, voters, body);
+    const name = `${String(term).padStart(12, "0")}-${String(index).padStart(20, "0")}.snap`;
+    const tmp = join(this.dir, `${name}.tmp`);
+    const fd = openSync(tmp, "w", 0o600);
+    try {
+      writeSync(fd, encodeSnapshot(meta, body));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(this.dir, name));
+    syncDir(this.dir);
+    this.prune();
+    return meta;
+  }
+
+  latest(): Snapshot | undefined {
+    for (const name of this.names().reverse()) {
+      try {
+        return decodeSnapshot(readFileSync(join(this.dir, name)));
+      } catch (err) {
+        this.warn(`skipping damaged snapshot ${name}: ${(err as Error).message}`);
+      }
+    }
+    return undefined;
+  }
+
+  private names(): string[] {
+    // Zero-padded names sort by (term, index).
+    return readdirSync(this.dir)
+      .filter((n) => n.endsWith(".snap"))
+      .sort();
+  }
+
+  private prune(): void {
+    for (const n of readdirSync(this.dir)) if (n.endsWith(".tmp")) rmSync(join(this.dir, n), { force: true });
+    const names = this.names();
+    for (const n of names.slice(0, Math.max(0, names.length - KEEP))) rmSync(join(this.dir, n), { force: true });
+  }
+}
+
+/** -dev keeps its snapshot in memory: same code path, nothing on disk. */
+export class MemorySnapshotStore implements SnapshotStore {
+  private last: Snapshot | undefined;
+
+  save(index: number, term: number, voters: string[], body: Uint8Array): SnapshotMeta {
+    const meta = makeMeta(index, term, voters, body);
+    this.last = { meta, body };
+    return meta;
+  }
+
+  latest(): Snapshot | undefined {
+    return this.last;
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

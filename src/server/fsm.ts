@@ -1,0 +1,83 @@
+import type { KvEntry } from "../state/kvs.ts";
+import { StateStore, type StoreSnapshot } from "../state/store.ts";
+import { runKvTxn, TxnAbort, type TxnOutcome } from "../state/txn.ts";
+import { type Command, decodeCommand, packValue, unpackValue } from "./commands.ts";
+
+// The deterministic state machine: applying the same log to the same snapshot always yields
+// the same store. Results (including user-level failures such as a stale CAS) are returned
+// as values for the proposer; only a corrupt log throws.
+
+export type ApplyResult = boolean | number | TxnOutcome | KvEntry | Error | undefined;
+
+type Handlers = { [T in Command["type"]]: (s: StateStore, c: Extract<Command, { type: T }>, index: number) => ApplyResult };
+
+const handlers: Handlers = {
+  kv: (s, c, index) =>
+    s.write(index, (tx) => {
+      const w = { key: c.key, flags: c.flags, value: c.value, session: c.session };
+      switch (c.op) {
+        case "set":
+          s.kv.set(tx, w);
+          return true;
+        case "cas":
+          return s.kv.setCas(tx, w, c.casIndex).ok;
+        case "delete":
+          s.kv.delete(tx, c.key);
+          return true;
+        case "delete-tree":
+          s.kv.deleteTree(tx, c.key);
+          return true;
+        case "delete-cas":
+          return s.kv.deleteCas(tx, c.key, c.casIndex);
+        case "lock":
+        case "unlock":
+          // No session can exist before the sessions table does: Consul's answer to an unknown one.
+          return new Error(`invalid session "${c.session}"`);
+      }
+    }),
+  txn: (s, c, index) => {
+    try {
+      return { ok: true, results: s.write(index, (tx) => runKvTxn(s.kv, tx, c.ops)) };
+    } catch (err) {
+      if (err instanceof TxnAbort) return { ok: false, errors: err.errors };
+      throw err;
+    }
+  },
+  "tombstone-reap": (s, c, index) => s.write(index, (tx) => s.kv.reapTombstones(tx, c.index)),
+};
+
+export class Fsm {
+  private current = StateStore.empty();
+
+  get store(): StateStore {
+    return this.current;
+  }
+
+  /** Applies one committed command entry at `index`. */
+  apply(index: number, data: Uint8Array): ApplyResult {
+    const cmd = decodeCommand(data);
+    if (!cmd) {
+      this.current.skip(index);
+      return undefined;
+    }
+    const handler = handlers[cmd.type] as (s: StateStore, c: Command, i: number) => ApplyResult;
+    return handler(this.current, cmd, index);
+  }
+
+  /** Entries that carry no command (leader no-ops, configuration) still advance the index. */
+  skip(index: number): void {
+    this.current.skip(index);
+  }
+
+  snapshot(): Uint8Array {
+    return packValue(this.current.snapshot());
+  }
+
+  /** Replaces the whole store; queries blocked on the old one wake and re-run. */
+  restore(data: Uint8Array): void {
+    const next = StateStore.restore(unpackValue<StoreSnapshot>(data));
+    const old = this.current;
+    this.current = next;
+    old.abandon();
+  }
+}

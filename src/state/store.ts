@@ -1,0 +1,76 @@
+import { KvTable, type KvSnapshot } from "./kvs.ts";
+import { WriteTx } from "./tx.ts";
+import { Notifier, WatchSet } from "./watch.ts";
+
+// The one state store. Every table lives here, every write is stamped with the Raft index
+// that made it, and reads hand back (index, result) with their watches registered.
+// The FSM is its only writer; HTTP, DNS and RPC read through it.
+
+export interface StoreSnapshot {
+  version: 1;
+  index: number;
+  kvs: KvSnapshot;
+}
+
+export class StateStore {
+  readonly notifier = new Notifier();
+  private appliedIndex = 0;
+
+  private constructor(readonly kv: KvTable) {}
+
+  static empty(): StateStore {
+    return new StateStore(new KvTable());
+  }
+
+  /** Highest Raft index applied to this store. */
+  get index(): number {
+    return this.appliedIndex;
+  }
+
+  watchSet(): WatchSet {
+    return new WatchSet(this.notifier);
+  }
+
+  /**
+   * Runs `fn` as one transaction at `index`. If it throws, every change it made is undone
+   * and the error propagates (the FSM turns it into the proposer's result).
+   */
+  write<T>(index: number, fn: (tx: WriteTx) => T): T {
+    if (index <= this.appliedIndex) {
+      throw new Error(`assertion failed: write at index ${index} after ${this.appliedIndex}`);
+    }
+    const tx = new WriteTx(index, this.notifier);
+    let result: T;
+    try {
+      result = fn(tx);
+    } catch (err) {
+      tx.abort();
+      this.appliedIndex = index; // the entry is applied even though it changed nothing
+      throw err;
+    }
+    this.appliedIndex = index;
+    tx.commit();
+    return result;
+  }
+
+  /** Marks an index applied that writes nothing (no-ops, config entries). */
+  skip(index: number): void {
+    if (index > this.appliedIndex) this.appliedIndex = index;
+  }
+
+  snapshot(): StoreSnapshot {
+    return { version: 1, index: this.appliedIndex, kvs: this.kv.snapshot() };
+  }
+
+  static restore(s: StoreSnapshot): StateStore {
+    if (s.version !== 1) throw new Error(`unsupported snapshot version ${String(s.version)}`);
+    const store = new StateStore(KvTable.restore(s.kvs));
+    store.appliedIndex = s.index;
+    return store;
+  }
+
+  /** This store was replaced by a restore: wake every query blocked on it so it re-runs. */
+  abandon(): void {
+    this.notifier.notifyAbandon();
+  }
+}
