@@ -49,7 +49,7 @@ export function resolveAddress(address: string, sslEnv?: string): Target {
 
 /** The agent address a CLI command talks to: -http-addr, else CONSUL_HTTP_ADDR, TSC_HTTP_ADDR, default. */
 export function defaultAddress(flag: string | undefined, env = process.env): string {
-  return flag ?? env.CONSUL_HTTP_ADDR ?? env.TSC_HTTP_ADDR ?? "127.0.0.1:8500";
+  return flag || env.CONSUL_HTTP_ADDR || env.TSC_HTTP_ADDR || "127.0.0.1:8500";
 }
 
 export class ApiClient {

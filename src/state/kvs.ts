@@ -1,4 +1,9 @@
-import BTree from "sorted-btree";
+import BTreeModule from "sorted-btree";
+
+// sorted-btree is CommonJS with `exports.default`; the compiled binary sees the module
+// object, the TypeScript runner the class. Take whichever is the constructor.
+const BTree = ((BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule) as typeof BTreeModule;
+type BTree<K, V> = BTreeModule<K, V>;
 import type { WriteTx } from "./tx.ts";
 import type { WatchSet } from "./watch.ts";
 
