@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { AgentConfig } from "../config/types.ts";
 import { createApp } from "../http/app.ts";
+import { splitUrl } from "../http/path.ts";
 import { ConsulError } from "../lib/errors.ts";
 import { KvsEndpoint } from "../server/endpoints/kvs.ts";
 import { Server } from "../server/server.ts";
@@ -113,13 +114,9 @@ export class Agent {
 
 /** Go clients send "//" in paths (/v1/kv//app); Consul collapses them, so do we. */
 function collapseSlashes(req: Request): Request {
-  const url = req.url;
-  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-  const q = url.indexOf("?", pathStart);
-  const path = url.slice(pathStart, q < 0 ? undefined : q);
+  const { origin, path, search } = splitUrl(req.url);
   if (!path.includes("//")) return req;
-  const fixed = url.slice(0, pathStart) + path.replace(/\/{2,}/g, "/") + (q < 0 ? "" : url.slice(q));
-  return new Request(fixed, req);
+  return new Request(origin + path.replace(/\/{2,}/g, "/") + search, req);
 }
 
 /** A node's UUID persists in the data dir, as Consul's node-id file does. */

@@ -1,3 +1,5 @@
+import { parseJsonKeepingBigInts } from "../lib/fields.ts";
+
 // A typed client of our own HTTP API (which is Consul's). The CLI and tests use it; it is
 // never a back door into the agent. Errors read like Consul's Go client's, because scripts
 // match on them: `Get "http://127.0.0.1:8500/v1/kv/foo": dial tcp 127.0.0.1:8500: connect: connection refused`.
@@ -79,9 +81,7 @@ export class ApiClient {
   }
 
   private async ok(method: string, path: string, query?: Query, body?: Uint8Array | string): Promise<{ status: number; headers: Headers; body: Uint8Array }> {
-    const r = await this.request(method, path, query, body);
-    if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
-    return r;
+    return expectOk(await this.request(method, path, query, body));
   }
 
   /** GET /v1/kv/<key>: entries, or undefined on 404. */
@@ -89,15 +89,13 @@ export class ApiClient {
     const r = await this.request("GET", `/v1/kv/${encodeKey(key)}`, { recurse: opts.recurse ? "" : undefined });
     const index = Number(r.headers.get("X-Consul-Index") ?? 0);
     if (r.status === 404) return { entries: undefined, index };
-    if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
-    return { entries: parseKvPairs(Buffer.from(r.body).toString()), index };
+    return { entries: parseKvPairs(Buffer.from(expectOk(r).body).toString()), index };
   }
 
   async kvKeys(prefix: string, separator: string): Promise<string[]> {
     const r = await this.request("GET", `/v1/kv/${encodeKey(prefix)}`, { keys: "", separator: separator === "" ? undefined : separator });
     if (r.status === 404) return [];
-    if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
-    return JSON.parse(Buffer.from(r.body).toString()) as string[];
+    return JSON.parse(Buffer.from(expectOk(r).body).toString()) as string[];
   }
 
   /** PUT /v1/kv/<key>: Consul's true/false. */
@@ -129,6 +127,11 @@ export class ApiClient {
   }
 }
 
+function expectOk<R extends { status: number; body: Uint8Array }>(r: R): R {
+  if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
+  return r;
+}
+
 /** Keys go in the path; escape what would change its meaning but keep "/" readable. */
 export function encodeKey(key: string): string {
   return key.split("/").map(encodeURIComponent).join("/");
@@ -136,8 +139,8 @@ export function encodeKey(key: string): string {
 
 /** KV JSON with Flags kept exact (uint64). */
 export function parseKvPairs(text: string): KvPair[] {
-  const quoted = text.replace(/("Flags"\s*:\s*)(\d+)/g, '$1"$2"');
-  return (JSON.parse(quoted) as Array<KvPair & { Flags: string }>).map((p) => ({ ...p, Flags: BigInt(p.Flags) }));
+  const pairs = parseJsonKeepingBigInts(text, ["Flags"]) as Array<KvPair & { Flags: string | number }>;
+  return pairs.map((p) => ({ ...p, Flags: BigInt(p.Flags) }));
 }
 
 function dialError(url: string, err: Error): string {

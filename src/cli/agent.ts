@@ -32,7 +32,7 @@ function banner(c: AgentConfig, agent: Agent): string {
     ["Node ID", `'${agent.nodeId}'`],
     ["Node name", `'${c.nodeName}'`],
     ["Datacenter", `'${c.datacenter}' (Segment: '${c.server ? "<all>" : ""}')`],
-    ["Server", `${c.server} (Bootstrap: ${c.bootstrap || c.bootstrapExpect === 1})`],
+    ["Server", `${c.server} (Bootstrap: ${c.bootstrap})`],
     ["Client Addr", `[${c.clientAddrs.join(" ")}] (HTTP: ${c.ports.http}, HTTPS: ${c.ports.https}, gRPC: ${c.ports.grpc}, gRPC-TLS: -1, DNS: ${c.ports.dns})`],
     ["Cluster Addr", `${agent.advertiseAddr} (LAN: ${c.ports.serfLan}, WAN: ${c.ports.serfWan})`],
     ["Gossip Encryption", String(c.encrypt !== undefined)],

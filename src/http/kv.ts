@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { ConsulError } from "../lib/errors.ts";
 import type { KvEntry } from "../state/kvs.ts";
 import type { AgentEnv } from "./env.ts";
+import { splitUrl } from "./path.ts";
 import { allowLongPoll, checkDatacenter, flag, queryOptions, uint64Param } from "./query.ts";
 import { json, methodNotAllowed, setMeta, text } from "./respond.ts";
 
@@ -23,10 +24,7 @@ export function kvEntryJson(e: KvEntry): Record<string, unknown> {
 
 /** The key: the raw path after /v1/kv/, percent-decoded once ("//" was collapsed at the edge). */
 function keyOf(c: Context<AgentEnv>): string {
-  const url = c.req.url;
-  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-  const q = url.indexOf("?", pathStart);
-  const path = url.slice(pathStart, q < 0 ? undefined : q);
+  const { path } = splitUrl(c.req.url);
   const raw = path.startsWith("/v1/kv/") ? path.slice("/v1/kv/".length) : "";
   try {
     return decodeURIComponent(raw);

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { ConsulError } from "../lib/errors.ts";
 import { Prng } from "../lib/prng.ts";
-import { NotLeaderError } from "../raft/core/raft.ts";
 import { RaftNode } from "../raft/node.ts";
 import type { StateStore } from "../state/store.ts";
 import { type Command, encodeCommand } from "./commands.ts";
@@ -90,7 +89,7 @@ export class Server {
     try {
       result = (await this.raft.propose(encodeCommand(cmd))) as ApplyResult;
     } catch (err) {
-      if (err instanceof NotLeaderError) throw new ConsulError(500, err.message);
+      // Not the leader ("No cluster leader"), shutting down, or the log write failed.
       throw new ConsulError(500, (err as Error).message);
     }
     if (result instanceof Error) throw new ConsulError(500, result.message);

@@ -1,15 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { agentFlags, flagsToFragment } from "../../src/config/flags.ts";
-import { ConfigError } from "../../src/lib/errors.ts";
+import { configErrorOf } from "./load-helpers.ts";
 
 function flagError(parsed: Parameters<typeof flagsToFragment>[0]): string {
-  try {
-    flagsToFragment(parsed);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.message;
-    throw e;
-  }
-  throw new Error("expected a ConfigError");
+  return configErrorOf(() => flagsToFragment(parsed));
 }
 
 describe("agentFlags", () => {

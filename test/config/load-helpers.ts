@@ -8,13 +8,18 @@ export function load(opts: Partial<LoadOptions>) {
   return loadConfig({ configDirs: [], configFiles: [], flags: { data_dir: "/var/lib/tsc" }, ...opts });
 }
 
-/** The ConfigError message loading would throw. */
-export function loadError(opts: Partial<LoadOptions>): string {
+/** The ConfigError message `fn` throws; any other outcome fails the test. */
+export function configErrorOf(fn: () => unknown): string {
   try {
-    load(opts);
+    fn();
   } catch (e) {
     if (e instanceof ConfigError) return e.message;
     throw e;
   }
   throw new Error("expected a ConfigError");
+}
+
+/** The ConfigError message loading would throw. */
+export function loadError(opts: Partial<LoadOptions>): string {
+  return configErrorOf(() => load(opts));
 }

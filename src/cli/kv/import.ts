@@ -1,4 +1,5 @@
 import { CliError } from "../../lib/errors.ts";
+import { parseJsonKeepingBigInts } from "../../lib/fields.ts";
 import { defineTscCommand } from "../command.ts";
 import { str } from "../flags.ts";
 import { call, clientFrom, httpFlags, out } from "../http-flags.ts";
@@ -27,7 +28,7 @@ export default defineTscCommand({
     if (raw.trim() === "") throw new CliError("Error! Empty DATA argument");
     let entries: ExportEntry[];
     try {
-      entries = JSON.parse(raw.replace(/("flags"\s*:\s*)(\d{16,})/g, '$1"$2"')) as ExportEntry[];
+      entries = parseJsonKeepingBigInts(raw, ["flags"]) as ExportEntry[];
       if (!Array.isArray(entries)) throw new Error("expected a JSON array");
     } catch (err) {
       throw new CliError(`Cannot unmarshal data: ${(err as Error).message}`);
