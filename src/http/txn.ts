@@ -65,8 +65,10 @@ async function txn(c: Context<AgentEnv>): Promise<Response> {
   const tooLarge = (n: number): ConsulError =>
     new ConsulError(413, `Request body(${n} bytes) too large, max size: ${max} bytes. See https://developer.hashicorp.com/docs/agent/config/config-files#txn_max_req_len.`);
   if (declared > max) throw tooLarge(declared);
-  const textBody = await c.req.text();
-  if (textBody.length > max) throw tooLarge(textBody.length);
+  // The limit is in bytes; a chunked body has no Content-Length to check up front.
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.length > max) throw tooLarge(bytes.length);
+  const textBody = new TextDecoder().decode(bytes);
   let parsed: unknown;
   try {
     parsed = parseJsonKeepingBigInts(textBody, ["Flags", "Index"]);

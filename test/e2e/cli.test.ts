@@ -83,6 +83,8 @@ describe("tsc kv", () => {
     expect(imported).toEqual({ code: 0, stdout: "Imported: exp/a\nImported: exp/b\n", stderr: "" });
     expect(kv("get", "-detailed", "exp/a").stdout).toContain("Flags            7");
     expect(cli(["kv", "import", ...addr, "not json"]).stderr).toStartWith("Cannot unmarshal data:");
+    const badFlags = cli(["kv", "import", ...addr, '[{"key":"exp/c","flags":"x","value":""}]']);
+    expect(badFlags).toEqual({ code: 1, stdout: "", stderr: "Cannot unmarshal data: flags of key exp/c is not an unsigned integer: x\n" });
   });
 
   test("finds the agent through CONSUL_HTTP_ADDR and TSC_HTTP_ADDR", () => {

@@ -210,6 +210,9 @@ describe("/v1/txn", () => {
     const many = await txn(Array.from({ length: 129 }, (_, i) => ({ KV: { Verb: "get", Key: `k${i}` } })));
     expect([many.status, await many.text()]).toEqual([413, "Transaction contains too many operations (129 > 128)"]);
     expect((await fetch(`${a.url}/v1/txn`)).status).toBe(405);
+    const huge = await fetch(`${a.url}/v1/txn`, { method: "PUT", body: `[${" ".repeat(600 * 1024)}]` });
+    expect(huge.status).toBe(413);
+    expect(await huge.text()).toStartWith("Request body(614402 bytes) too large, max size: 524288 bytes.");
   });
 });
 

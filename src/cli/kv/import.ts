@@ -40,7 +40,9 @@ export default defineTscCommand({
       const b64 = e.value ?? "";
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new CliError(`Error base 64 decoding value for key ${e.key}: illegal base64 data`);
       const value = new Uint8Array(Buffer.from(b64, "base64"));
-      await call(`Error! Failed writing data for key ${key}: `, () => client.kvPut(key, value, { flags: BigInt(e.flags ?? 0) }));
+      const flags = String(e.flags ?? 0);
+      if (!/^\d{1,20}$/.test(flags)) throw new CliError(`Cannot unmarshal data: flags of key ${e.key} is not an unsigned integer: ${flags}`);
+      await call(`Error! Failed writing data for key ${key}: `, () => client.kvPut(key, value, { flags: BigInt(flags) }));
       out(`Imported: ${key}`);
     }
     return 0;
