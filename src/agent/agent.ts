@@ -2,35 +2,96 @@ import type { Server as BunServer } from "bun";
 import type { ConsolaInstance } from "consola";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { AgentConfig } from "../config/types.ts";
+import type { AgentConfig, LoadedConfig } from "../config/types.ts";
 import { createApp } from "../http/app.ts";
 import { splitUrl } from "../http/path.ts";
 import { ConsulError } from "../lib/errors.ts";
+import { setLevel } from "../lib/logger.ts";
+import { CatalogEndpoint } from "../server/endpoints/catalog.ts";
+import { HealthEndpoint } from "../server/endpoints/health.ts";
 import { KvsEndpoint } from "../server/endpoints/kvs.ts";
+import type { Member } from "../server/leader.ts";
+import type { QueryOptions } from "../server/query.ts";
 import { Server } from "../server/server.ts";
 import { CONSUL_COMPAT_VERSION, PROTOCOL, REVISION, VERSION } from "../version.ts";
 import { advertiseAddress } from "./address.ts";
+import { AntiEntropy, type CatalogAccess, type NodeInfo } from "./anti-entropy.ts";
+import { LocalState } from "./local.ts";
+import { Persistence } from "./persist.ts";
 import { selfInfo } from "./self.ts";
 
-// The agent: owns the configuration, the server role when -server is set, and the HTTP
-// listeners. Everything an HTTP handler needs from below goes through here.
+// The agent: owns the configuration, its local services and checks (kept in the catalog by
+// anti-entropy), the server role when -server is set, and the HTTP listeners. Everything an
+// HTTP handler needs from below goes through here.
+
+export interface AgentTimings {
+  antiEntropyIntervalMs: number;
+  checkUpdateIntervalMs: number;
+  reapIntervalMs: number;
+  minCheckIntervalMs: number;
+  minDeregisterAfterMs: number;
+}
+
+/** Consul's: full sync every minute, output-only updates every 5m, 1s/1m minimums. */
+export const DEFAULT_TIMINGS: AgentTimings = {
+  antiEntropyIntervalMs: 60_000,
+  checkUpdateIntervalMs: 5 * 60_000,
+  reapIntervalMs: 5_000,
+  minCheckIntervalMs: 1_000,
+  minDeregisterAfterMs: 60_000,
+};
 
 export class Agent {
   readonly startedAt = Date.now();
   readonly nodeId: string;
   readonly advertiseAddr: string;
+  readonly local: LocalState;
+  private readonly antiEntropy: AntiEntropy;
   private server: Server | undefined;
   private kvEndpoint: KvsEndpoint | undefined;
+  private catalogEndpoint: CatalogEndpoint | undefined;
+  private healthEndpoint: HealthEndpoint | undefined;
   private readonly listeners: BunServer<undefined>[] = [];
+  private reapTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly reapIntervalMs: number;
+  private readonly persistence: Persistence | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(
-    readonly config: AgentConfig,
+    public config: AgentConfig,
     readonly logger: ConsolaInstance,
+    /** Re-reads every config source; SIGHUP, `tsc reload` and PUT /v1/agent/reload use it. */
+    private readonly reloadSource: (() => LoadedConfig) | undefined = undefined,
+    timings: AgentTimings = DEFAULT_TIMINGS,
   ) {
     if (config.dataDir) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     this.nodeId = loadNodeId(config);
     this.advertiseAddr = advertiseAddress(config);
+    const persistence = config.dataDir && !config.dev ? new Persistence(config.dataDir) : undefined;
+    this.local = new LocalState({
+      enableScriptChecks: config.enableScriptChecks,
+      enableLocalScriptChecks: config.enableLocalScriptChecks,
+      checkOutputMaxSize: config.checkOutputMaxSize,
+      minCheckIntervalMs: timings.minCheckIntervalMs,
+      minDeregisterAfterMs: timings.minDeregisterAfterMs,
+      persistence,
+      logger: this.logFns(),
+      random: Math.random,
+      now: Date.now,
+      onChange: () => this.antiEntropy.trigger(),
+    });
+    this.antiEntropy = new AntiEntropy({
+      local: this.local,
+      catalog: () => this.catalogAccess(),
+      nodeInfo: () => this.nodeInfo(),
+      intervalMs: timings.antiEntropyIntervalMs,
+      checkUpdateIntervalMs: timings.checkUpdateIntervalMs,
+      random: Math.random,
+      now: Date.now,
+      logger: this.logFns(),
+    });
+    this.reapIntervalMs = timings.reapIntervalMs;
+    this.persistence = persistence;
   }
 
   async start(): Promise<void> {
@@ -47,6 +108,8 @@ export class Agent {
         snapshotThreshold: this.config.raftSnapshotThreshold,
         trailingLogs: this.config.raftTrailingLogs,
         tombstoneTtlMs: 15 * 60_000,
+        datacenter: this.config.datacenter,
+        members: () => [this.selfMember()],
         logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
         onFatal: (err) => {
           log.error(`fatal: ${err.message}; shutting down`);
@@ -55,8 +118,74 @@ export class Agent {
       });
       await this.server.start();
       this.kvEndpoint = new KvsEndpoint(this.server);
+      this.catalogEndpoint = new CatalogEndpoint(this.server, this.config.datacenter);
+      this.healthEndpoint = new HealthEndpoint(this.server);
     }
+    this.loadDefinitions();
+    this.antiEntropy.start();
+    this.reapTimer = setInterval(() => this.local.reapCritical(), this.reapIntervalMs);
+    this.reapTimer.unref?.();
     this.listen();
+  }
+
+  /** Config-file definitions first, then those registered through the API in earlier runs. */
+  private loadDefinitions(): void {
+    for (const s of this.config.services) this.local.addService(s, "config");
+    for (const c of this.config.checks) this.local.addCheck(c, "config");
+    const p = this.persistence;
+    if (!p) return;
+    const warn = (m: string): void => this.logger.warn(m);
+    for (const s of p.loadServices(warn)) {
+      if (this.local.service(s.id)) continue; // a config file defines it now
+      try {
+        this.local.addService(s, "api");
+      } catch (err) {
+        warn(`failed to restore service ${JSON.stringify(s.id)}: ${(err as Error).message}`);
+      }
+    }
+    for (const c of p.loadChecks(warn)) {
+      const id = "check" in c ? c.check.id : c.static.id;
+      if (this.local.check(id)) continue;
+      try {
+        if ("check" in c) this.local.addCheck(c.check, "api");
+        else this.local.addStatic(c.static);
+      } catch (err) {
+        warn(`failed to restore check ${JSON.stringify(id)}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Re-reads the configuration. A broken source changes nothing and throws its one-line
+   * reason. Otherwise the log level, node meta and the config-file services and checks are
+   * replaced; unchanged checks keep their status and timers.
+   */
+  reload(): void {
+    if (!this.reloadSource) throw new ConsulError(500, "Failed reloading config: no config sources");
+    let next: AgentConfig;
+    try {
+      next = this.reloadSource().config;
+    } catch (err) {
+      throw new ConsulError(500, `Failed reloading config: ${(err as Error).message.replace(/^==> /, "")}`);
+    }
+    for (const s of next.services) for (const c of s.checks) this.local.assertAllowed(c, "config");
+    for (const c of next.checks) this.local.assertAllowed(c, "config");
+
+    const serviceIds = new Set(next.services.map((s) => s.id));
+    const checkIds = new Set([...next.checks.map((c) => c.id), ...next.services.flatMap((s) => s.checks.map((c) => c.id))]);
+    for (const c of this.local.listChecks()) if (c.source === "config" && !checkIds.has(c.id)) this.local.removeCheck(c.id);
+    for (const s of this.local.listServices()) if (s.source === "config" && !serviceIds.has(s.def.id)) this.local.removeService(s.def.id);
+    for (const s of next.services) this.local.addService(s, "config", true);
+    for (const c of next.checks) this.local.addCheck(c, "config");
+
+    setLevel(this.logger, next.logLevel);
+    this.config = { ...this.config, logLevel: next.logLevel, nodeMeta: next.nodeMeta, services: next.services, checks: next.checks, watches: next.watches };
+    this.antiEntropy.trigger();
+  }
+
+  /** Waits for one anti-entropy pass (tests and `reload` callers that want the catalog current). */
+  syncNow(): Promise<void> {
+    return this.antiEntropy.syncNow();
   }
 
   private listen(): void {
@@ -79,6 +208,9 @@ export class Agent {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const l of this.listeners) l.stop(true);
+      if (this.reapTimer) clearInterval(this.reapTimer);
+      this.antiEntropy.stop();
+      this.local.stop();
       await this.server?.stop();
       if (this.config.pidFile) rmSync(this.config.pidFile, { force: true });
     })();
@@ -89,6 +221,62 @@ export class Agent {
   kvs(): KvsEndpoint {
     if (!this.kvEndpoint) throw new ConsulError(500, "No known Consul servers");
     return this.kvEndpoint;
+  }
+
+  catalog(): CatalogEndpoint {
+    if (!this.catalogEndpoint) throw new ConsulError(500, "No known Consul servers");
+    return this.catalogEndpoint;
+  }
+
+  health(): HealthEndpoint {
+    if (!this.healthEndpoint) throw new ConsulError(500, "No known Consul servers");
+    return this.healthEndpoint;
+  }
+
+  /** How anti-entropy reaches the catalog: in-process on a server; none yet on a client. */
+  private catalogAccess(): CatalogAccess | undefined {
+    const catalog = this.catalogEndpoint;
+    const health = this.healthEndpoint;
+    if (!catalog || !health) return undefined;
+    const q: QueryOptions = { minIndex: 0, maxWaitMs: 0, consistency: "default" };
+    return {
+      nodeServices: async (node) => {
+        const r = await catalog.nodeServices(node, q, "");
+        return { node: r.node, services: r.services };
+      },
+      nodeChecks: async (node) => (await health.nodeChecks(node, q, "")).checks,
+      register: (req) => catalog.register(req),
+      deregister: (req) => catalog.deregister(req),
+    };
+  }
+
+  nodeInfo(): NodeInfo {
+    const addr = this.advertiseAddr;
+    const wan = this.config.advertiseAddrWan ?? addr;
+    return {
+      node: this.config.nodeName,
+      id: this.nodeId,
+      address: addr,
+      datacenter: this.config.datacenter,
+      taggedAddresses: { lan: addr, lan_ipv4: addr, wan, wan_ipv4: wan },
+      meta: { ...this.config.nodeMeta, "consul-network-segment": "", "consul-version": CONSUL_COMPAT_VERSION },
+    };
+  }
+
+  /** This agent as a cluster member; gossip will add the others. */
+  private selfMember(): Member {
+    return {
+      name: this.config.nodeName,
+      id: this.nodeId,
+      address: this.advertiseAddr,
+      status: "alive",
+      serverPort: this.config.server ? this.config.ports.server : undefined,
+      build: `${CONSUL_COMPAT_VERSION}:${REVISION}`,
+    };
+  }
+
+  private logFns(): { info(m: string): void; warn(m: string): void; debug(m: string): void } {
+    return { info: (m) => this.logger.info(m), warn: (m) => this.logger.warn(m), debug: (m) => this.logger.debug(m) };
   }
 
   leaderAddr(): string {

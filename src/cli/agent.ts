@@ -3,7 +3,7 @@ import { agentFlags, flagsToFragment } from "../config/flags.ts";
 import { loadConfig } from "../config/load.ts";
 import type { AgentConfig, LoadedConfig } from "../config/types.ts";
 import { CliError, ConfigError } from "../lib/errors.ts";
-import { createLogger, setLevel } from "../lib/logger.ts";
+import { createLogger } from "../lib/logger.ts";
 import { CONSUL_COMPAT_VERSION, VERSION } from "../version.ts";
 import { defineTscCommand } from "./command.ts";
 import { bool, type FlagSpec, list, type ParsedFlags } from "./flags.ts";
@@ -53,7 +53,7 @@ export default defineTscCommand({
       throw new CliError(`==> bootstrap_expect = ${config.bootstrapExpect}: multi-server Raft is not in this build yet; use -bootstrap-expect 1, -bootstrap or -dev`);
     }
     const logger = createLogger({ level: config.logLevel, json: config.logJson });
-    const agent = new Agent(config, logger.withTag("agent"));
+    const agent = new Agent(config, logger.withTag("agent"), () => load(f));
     process.stdout.write(banner(config, agent));
     for (const w of loaded.warnings) logger.withTag("agent").warn(w);
     try {
@@ -68,7 +68,7 @@ export default defineTscCommand({
       let signals = 0;
       const stopOn = async (sig: "SIGINT" | "SIGTERM"): Promise<void> => {
         const name = sig === "SIGINT" ? "interrupt" : "terminated";
-        log.info(`Caught: signal=${name}`);
+        log.info(`Caught signal: ${name}`);
         if (++signals > 1) {
           log.info("Caught second signal, Exiting");
           resolve(1);
@@ -86,13 +86,13 @@ export default defineTscCommand({
       process.on("SIGINT", () => void stopOn("SIGINT"));
       process.on("SIGTERM", () => void stopOn("SIGTERM"));
       process.on("SIGHUP", () => {
-        log.info("Caught: signal=hangup");
+        log.info("Caught signal: hangup");
         log.info("Reloading configuration...");
         try {
-          const next = load(f).config;
-          setLevel(logger, next.logLevel);
+          agent.reload();
         } catch (err) {
-          log.error(`Reload config failed: error=${(err as Error).message}`);
+          // The running configuration stays; the reason names the file, key and problem.
+          log.error((err as Error).message);
         }
       });
     });

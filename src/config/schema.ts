@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { parseDurationMs } from "../lib/duration.ts";
 import { assert } from "../lib/errors.ts";
+import { DefinitionError, parseCheckDefinition, parseServiceDefinition } from "./definitions.ts";
 import type { AgentConfig } from "./types.ts";
 import { nodeMetaCountProblem, nodeMetaPairProblem } from "./node-meta.ts";
 import { notImplementedWarning, stripNotImplemented } from "./not-implemented.ts";
@@ -79,21 +80,21 @@ const nodeMeta = z.record(z.string(), str, objectError).superRefine((meta, ctx) 
   }
 });
 
-// Service, check and watch bodies are checked only shallowly here; their own issue types them.
-// Consul matches their keys case-insensitively, hence "Name" beside "name".
+// Watches stay raw until their issue; services and checks are parsed (and validated with
+// Consul's texts) by definitions.ts, so a bad one is reported with its file and key path.
 const definition = z.record(z.string(), z.unknown(), objectError);
-const service = definition.superRefine((body, ctx) => {
-  const name = body.name ?? body.Name;
-  if (typeof name !== "string" || name === "") {
-    ctx.addIssue({ code: "custom", message: "must be a non-empty string", path: ["name"] });
-  }
-});
-const checkIdKeys = ["name", "Name", "id", "ID", "check_id", "CheckID"];
-const check = definition.superRefine((body, ctx) => {
-  if (!checkIdKeys.some((k) => typeof body[k] === "string" && body[k] !== "")) {
-    ctx.addIssue({ code: "custom", message: 'needs a non-empty "name" or "id"' });
-  }
-});
+const parsedWith = <T>(parse: (raw: unknown) => T) =>
+  z.unknown().transform((raw, ctx): T => {
+    try {
+      return parse(raw);
+    } catch (err) {
+      if (!(err instanceof DefinitionError)) throw err;
+      ctx.addIssue({ code: "custom", message: err.message });
+      return z.NEVER;
+    }
+  });
+const service = parsedWith(parseServiceDefinition);
+const check = parsedWith(parseCheckDefinition);
 const listOf = <T extends z.ZodType>(item: T) => z.array(item, { error: "must be an array of objects" });
 
 const dnsConfig = z

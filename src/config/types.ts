@@ -1,3 +1,5 @@
+import type { CheckDefinition, ServiceDefinition } from "./definition-types.ts";
+
 // The one typed, validated configuration an agent runs with: built-in defaults, then
 // config files (each -config-dir in lexical order, each -config-file), then flags.
 // Durations are milliseconds; names follow Consul's config keys in camelCase.
@@ -41,7 +43,7 @@ export interface LimitsConfig {
   httpMaxConnsPerClient: number;
 }
 
-/** Service and check definitions stay as parsed JSON here; the catalog issue gives them types. */
+/** Watch definitions stay as parsed JSON until the watches issue types them. */
 export type RawDefinition = Record<string, unknown>;
 
 export interface AgentConfig {
@@ -91,8 +93,8 @@ export interface AgentConfig {
   raftTrailingLogs: number;
   raftMultiplier: number; // performance.raft_multiplier: scales Raft timeouts, 1 (fast) to 10; 5 by default
   limits: LimitsConfig;
-  services: RawDefinition[];
-  checks: RawDefinition[];
+  services: ServiceDefinition[];
+  checks: CheckDefinition[];
   watches: RawDefinition[];
 }
 

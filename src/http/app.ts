@@ -2,8 +2,10 @@ import { Hono } from "hono";
 import type { Agent } from "../agent/agent.ts";
 import { ConsulError } from "../lib/errors.ts";
 import { agentRoutes } from "./agent.ts";
+import { catalogRoutes } from "./catalog.ts";
 import type { AgentEnv } from "./env.ts";
 import { kv } from "./kv.ts";
+import { healthRoutes } from "./health.ts";
 import { flag } from "./query.ts";
 import { text } from "./respond.ts";
 import { status } from "./status.ts";
@@ -24,6 +26,8 @@ export function createApp(agent: Agent): Hono<AgentEnv> {
   app.route("/v1/txn", txnRoutes);
   app.route("/v1/status", status);
   app.route("/v1/agent", agentRoutes);
+  app.route("/v1/catalog", catalogRoutes);
+  app.route("/v1/health", healthRoutes);
   app.get("/", (c) =>
     agent.config.ui
       ? c.redirect("/ui/", 301)

@@ -28,13 +28,20 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/** One threshold shared by a logger and every child (withTag), so a reload changes them all. */
+const thresholds = new WeakMap<object, { level: number }>();
+
 export function createLogger(opts: LoggerOptions): ConsolaInstance {
   const write = opts.write ?? ((line: string) => process.stdout.write(line));
-  return createConsola({
-    level: consolaLevels[opts.level],
+  const threshold = { level: consolaLevels[opts.level] };
+  const logger = createConsola({
+    // consola copies its level into each child, so it passes everything and the reporter,
+    // which every child shares, filters against the shared threshold.
+    level: consolaLevels.trace,
     reporters: [
       {
         log(obj: LogObject) {
+          if (obj.level > threshold.level) return;
           const label = labels[obj.type] ?? "INFO";
           const message = obj.args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
           const module = obj.tag || "agent";
@@ -47,8 +54,13 @@ export function createLogger(opts: LoggerOptions): ConsolaInstance {
       },
     ],
   });
+  thresholds.set(logger.options.reporters[0]!, threshold);
+  return logger;
 }
 
+/** Changes the level of `logger` and of every logger derived from the same createLogger. */
 export function setLevel(logger: ConsolaInstance, level: LogLevel): void {
-  logger.level = consolaLevels[level];
+  const threshold = thresholds.get(logger.options.reporters[0]!);
+  if (threshold) threshold.level = consolaLevels[level];
+  else logger.level = consolaLevels[level];
 }

@@ -1,4 +1,5 @@
 import { Packr } from "msgpackr";
+import type { DeregisterRequest, RegisterRequest } from "../state/catalog-types.ts";
 import type { KvTxnOp } from "../state/txn.ts";
 
 // Log commands: typed, versioned records. The first byte names the type (as Consul's
@@ -13,11 +14,13 @@ export type KvOp = "set" | "cas" | "delete" | "delete-tree" | "delete-cas" | "lo
 export type Command =
   | { type: "kv"; op: KvOp; key: string; flags: bigint; value: Uint8Array | null; session: string; casIndex: number }
   | { type: "txn"; ops: KvTxnOp[] }
-  | { type: "tombstone-reap"; index: number };
+  | { type: "tombstone-reap"; index: number }
+  | ({ type: "register" } & RegisterRequest)
+  | ({ type: "deregister" } & DeregisterRequest);
 
 export type CommandType = Command["type"];
 
-const codes: Record<CommandType, number> = { kv: 1, txn: 2, "tombstone-reap": 3 };
+const codes: Record<CommandType, number> = { kv: 1, txn: 2, "tombstone-reap": 3, register: 4, deregister: 5 };
 const typesByCode = new Map<number, CommandType>(Object.entries(codes).map(([t, c]) => [c, t as CommandType]));
 
 // bigint survives as uint64; records off so the format is plain msgpack maps.

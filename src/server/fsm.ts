@@ -1,3 +1,4 @@
+import { CatalogError } from "../state/catalog.ts";
 import type { KvEntry } from "../state/kvs.ts";
 import { StateStore, type StoreSnapshot } from "../state/store.ts";
 import { runKvTxn, TxnAbort, type TxnOutcome } from "../state/txn.ts";
@@ -44,7 +45,20 @@ const handlers: Handlers = {
     }
   },
   "tombstone-reap": (s, c, index) => s.write(index, (tx) => s.kv.reapTombstones(tx, c.index)),
+  register: (s, { type: _, ...req }, index) => catalogWrite(s, index, (tx) => s.catalog.register(tx, req)),
+  deregister: (s, { type: _, ...req }, index) => catalogWrite(s, index, (tx) => s.catalog.deregister(tx, req)),
 };
+
+/** A refused registration (missing node or service) is the proposer's error; the entry still applies. */
+function catalogWrite(s: StateStore, index: number, fn: Parameters<StateStore["write"]>[1]): ApplyResult {
+  try {
+    s.write(index, fn);
+    return true;
+  } catch (err) {
+    if (err instanceof CatalogError) return new Error(err.message);
+    throw err;
+  }
+}
 
 export class Fsm {
   private current = StateStore.empty();

@@ -5,6 +5,7 @@ import { RaftNode } from "../raft/node.ts";
 import type { StateStore } from "../state/store.ts";
 import { type Command, encodeCommand } from "./commands.ts";
 import { type ApplyResult, Fsm } from "./fsm.ts";
+import { type Member, reconcileMember } from "./leader.ts";
 
 // The server role: Raft + FSM + state store. Writes go through the log; reads are answered
 // from the store once this node is a leader whose term has applied an entry (so it has seen
@@ -18,17 +19,24 @@ export interface ServerOptions {
   snapshotThreshold: number;
   trailingLogs: number;
   tombstoneTtlMs: number;
+  datacenter: string;
+  /** Cluster members as gossip sees them; the leader mirrors them into the catalog. */
+  members: () => Member[];
   logger: { info: (m: string) => void; warn: (m: string) => void; error: (m: string) => void };
   onFatal: (err: Error) => void;
 }
 
 /** How long a tombstone must outlive every blocking query that could still be waiting on it. */
 const TOMBSTONE_GRANULARITY_MS = 30_000;
+/** Consul's reconcile_interval: a full pass even when no member event arrived. */
+const RECONCILE_INTERVAL_MS = 60_000;
 
 export class Server {
   private readonly fsm = new Fsm();
   private readonly raft: RaftNode;
   private gcTimer: ReturnType<typeof setInterval> | undefined;
+  private reconcileTimer: ReturnType<typeof setInterval> | undefined;
+  private reconciling: Promise<void> | undefined;
   /** (time, index) marks: tombstones at or below a mark older than the TTL may go. */
   private readonly tombstoneMarks: Array<{ atMs: number; index: number }> = [];
 
@@ -54,10 +62,14 @@ export class Server {
     if (!(await this.raft.waitReadable(timeoutMs))) throw new Error("no cluster leader after start-up");
     this.gcTimer = setInterval(() => void this.tombstoneGc(), TOMBSTONE_GRANULARITY_MS);
     this.gcTimer.unref?.();
+    await this.reconcile();
+    this.reconcileTimer = setInterval(() => void this.reconcile(), RECONCILE_INTERVAL_MS);
+    this.reconcileTimer.unref?.();
   }
 
   async stop(): Promise<void> {
     if (this.gcTimer) clearInterval(this.gcTimer);
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     await this.raft.stop();
   }
 
@@ -94,6 +106,26 @@ export class Server {
     }
     if (result instanceof Error) throw new ConsulError(500, result.message);
     return result;
+  }
+
+  /** Leader duty: bring the catalog in line with membership. One pass at a time. */
+  reconcile(): Promise<void> {
+    this.reconciling ??= (async () => {
+      try {
+        if (!this.raft.readable) return;
+        for (const m of this.opts.members()) {
+          const action = reconcileMember(this.store, m, this.opts.datacenter);
+          if (!action) continue;
+          if (action.type === "register") await this.apply({ type: "register", ...action.req });
+          else await this.apply({ type: "deregister", node: action.node, serviceId: "", checkId: "" });
+        }
+      } catch (err) {
+        this.opts.logger.warn(`failed to reconcile members: ${(err as Error).message}`);
+      } finally {
+        this.reconciling = undefined;
+      }
+    })();
+    return this.reconciling;
   }
 
   private async tombstoneGc(): Promise<void> {

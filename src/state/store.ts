@@ -1,3 +1,4 @@
+import { CatalogTable, type CatalogSnapshot } from "./catalog.ts";
 import { KvTable, type KvSnapshot } from "./kvs.ts";
 import { WriteTx } from "./tx.ts";
 import { Notifier, WatchSet } from "./watch.ts";
@@ -7,19 +8,26 @@ import { Notifier, WatchSet } from "./watch.ts";
 // The FSM is its only writer; HTTP, DNS and RPC read through it.
 
 export interface StoreSnapshot {
-  version: 1;
+  version: 2;
   index: number;
   kvs: KvSnapshot;
+  catalog: CatalogSnapshot;
 }
+
+/** Version 1 (the foundation's) had only the KV table. */
+type AnySnapshot = StoreSnapshot | { version: 1; index: number; kvs: KvSnapshot };
 
 export class StateStore {
   readonly notifier = new Notifier();
   private appliedIndex = 0;
 
-  private constructor(readonly kv: KvTable) {}
+  private constructor(
+    readonly kv: KvTable,
+    readonly catalog: CatalogTable,
+  ) {}
 
   static empty(): StateStore {
-    return new StateStore(new KvTable());
+    return new StateStore(new KvTable(), new CatalogTable());
   }
 
   /** Highest Raft index applied to this store. */
@@ -59,12 +67,13 @@ export class StateStore {
   }
 
   snapshot(): StoreSnapshot {
-    return { version: 1, index: this.appliedIndex, kvs: this.kv.snapshot() };
+    return { version: 2, index: this.appliedIndex, kvs: this.kv.snapshot(), catalog: this.catalog.snapshot() };
   }
 
-  static restore(s: StoreSnapshot): StateStore {
-    if (s.version !== 1) throw new Error(`unsupported snapshot version ${String(s.version)}`);
-    const store = new StateStore(KvTable.restore(s.kvs));
+  static restore(s: AnySnapshot): StateStore {
+    if (s.version !== 1 && s.version !== 2) throw new Error(`unsupported snapshot version ${String((s as { version: unknown }).version)}`);
+    const catalog = s.version === 2 ? CatalogTable.restore(s.catalog) : new CatalogTable();
+    const store = new StateStore(KvTable.restore(s.kvs), catalog);
     store.appliedIndex = s.index;
     return store;
   }

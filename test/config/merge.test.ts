@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { mergeFragments, splitLists } from "../../src/config/merge.ts";
 import type { ConfigFragment } from "../../src/config/schema.ts";
+import { parseCheckDefinition, parseServiceDefinition } from "../../src/config/definitions.ts";
+
+const svc = (name: string, extra: Record<string, unknown> = {}) => parseServiceDefinition({ name, ...extra });
+const chk = (name: string) => parseCheckDefinition({ name, ttl: "10s" });
 
 describe("mergeFragments", () => {
   const cases: Array<[string, ConfigFragment, ConfigFragment, ConfigFragment]> = [
@@ -19,27 +23,27 @@ describe("mergeFragments", () => {
     ],
     [
       "singular service joins services of its own fragment, after them",
-      { services: [{ name: "a" }], service: { name: "b" } },
-      { service: { name: "c" } },
-      { services: [{ name: "a" }, { name: "b" }, { name: "c" }] },
+      { services: [svc("a")], service: svc("b") },
+      { service: svc("c") },
+      { services: [svc("a"), svc("b"), svc("c")] },
     ],
     [
       "two singular services both survive",
-      { service: { name: "a" } },
-      { service: { name: "b" } },
-      { services: [{ name: "a" }, { name: "b" }] },
+      { service: svc("a") },
+      { service: svc("b") },
+      { services: [svc("a"), svc("b")] },
     ],
     [
       "singular check joins checks",
-      { checks: [{ id: "x" }] },
-      { check: { name: "y" } },
-      { checks: [{ id: "x" }, { name: "y" }] },
+      { checks: [chk("x")] },
+      { check: chk("y") },
+      { checks: [chk("x"), chk("y")] },
     ],
     [
       "service bodies are not merged with each other",
-      { services: [{ name: "a", port: 1 }] },
-      { services: [{ name: "a", tags: ["t"] }] },
-      { services: [{ name: "a", port: 1 }, { name: "a", tags: ["t"] }] },
+      { services: [svc("a", { port: 1 })] },
+      { services: [svc("a", { tags: ["t"] })] },
+      { services: [svc("a", { port: 1 }), svc("a", { tags: ["t"] })] },
     ],
   ];
   for (const [name, a, b, want] of cases) {
@@ -47,7 +51,7 @@ describe("mergeFragments", () => {
   }
 
   test("does not modify its inputs", () => {
-    const a: ConfigFragment = { retry_join: ["a"], ports: { http: 1 }, service: { name: "s" } };
+    const a: ConfigFragment = { retry_join: ["a"], ports: { http: 1 }, service: svc("s") };
     const b: ConfigFragment = { retry_join: ["b"], ports: { http: 2 } };
     const snapshot = structuredClone([a, b]);
     mergeFragments(a, b);

@@ -41,10 +41,11 @@ describe("parseFragment: key path and reason", () => {
     ["recursors type", { recursors: 5 }, "recursors: must be a string or an array of strings"],
     ["raft_multiplier range", { performance: { raft_multiplier: 11 } }, "performance.raft_multiplier: must be an integer between 1 and 10"],
     ["check_output_max_size", { check_output_max_size: 0 }, "check_output_max_size: must be an integer >= 1"],
-    ["service without name", { service: { port: 80 } }, "service.name: must be a non-empty string"],
-    ["services entry without name", { services: [{ name: "a" }, { name: "" }] }, "services[1].name: must be a non-empty string"],
-    ["service not an object", { services: ["web"] }, "services[0]: must be an object"],
-    ["check without name or id", { checks: [{ ttl: "10s" }] }, 'checks[0]: needs a non-empty "name" or "id"'],
+    ["service without name", { service: { port: 80 } }, "service: Missing service name"],
+    ["services entry without name", { services: [{ name: "a" }, { name: "" }] }, "services[1]: Missing service name"],
+    ["service not an object", { services: ["web"] }, "services[0]: service must be a JSON object"],
+    ["check without name", { checks: [{ ttl: "10s" }] }, "checks[0]: Missing check name"],
+    ["check with neither ttl nor interval", { check: { name: "x", script: "true" } }, "check: Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP or UDP checks"],
     ["watches must be objects", { watches: [1] }, "watches[0]: must be an object"],
   ];
   for (const [name, raw, want] of cases) test(name, () => expect(problem(raw)).toBe(want));
@@ -98,9 +99,9 @@ describe("parseFragment: normalizing", () => {
     expect(problem({ encrypt: "" })).toBe("ok");
   });
 
-  test("service and check bodies pass through untouched", () => {
-    const service = { Name: "web", port: 80, check: { ttl: "10s" }, custom: { a: 1 } };
-    expect(accepted({ service }).fragment.service).toEqual(service);
+  test("service and check bodies are parsed, any key casing", () => {
+    const service = { Name: "web", port: 80, check: { TTL: "10s" } };
+    expect(accepted({ service }).fragment.service).toMatchObject({ id: "web", name: "web", port: 80, checks: [{ id: "service:web", kind: "ttl", ttlMs: 10_000 }] });
   });
 });
 

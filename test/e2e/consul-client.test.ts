@@ -62,3 +62,37 @@ test("a watch on a key sees the change", async () => {
     watch.end();
   }
 });
+
+test("agent service and TTL check, then catalog and health views of it", async () => {
+  await consul.agent.service.register({ name: "web", id: "web/1", port: 80, tags: ["rails"], check: { name: "web ttl", ttl: "30s", timeout: "1s" } });
+  const services = (await consul.agent.service.list()) as Record<string, { Service: string; Port: number; Tags: string[] }>;
+  expect(services["web/1"]).toMatchObject({ Service: "web", Port: 80, Tags: ["rails"] });
+  const checks = (await consul.agent.check.list()) as Record<string, { Status: string; ServiceID: string }>;
+  expect(checks["service:web/1"]).toMatchObject({ Status: "critical", ServiceID: "web/1" });
+
+  await consul.agent.check.pass({ id: "service:web/1", note: "ok" });
+  // Anti-entropy moves the agent's state into the catalog shortly after each change.
+  const deadline = Date.now() + 5000;
+  let healthy: Array<{ Node: { Node: string }; Service: { ID: string }; Checks: Array<{ CheckID: string; Status: string }> }> = [];
+  while (Date.now() < deadline) {
+    healthy = (await consul.health.service({ service: "web", passing: true })) as typeof healthy;
+    if (healthy.length === 1) break;
+    await Bun.sleep(50);
+  }
+  expect(healthy).toHaveLength(1);
+  expect(healthy[0]!.Service.ID).toBe("web/1");
+  expect(healthy[0]!.Checks.map((c) => c.CheckID).sort()).toEqual(["serfHealth", "service:web/1"]);
+
+  const nodes = (await consul.catalog.service.nodes("web")) as Array<{ Node: string; ServiceID: string; ServiceTags: string[]; ServicePort: number }>;
+  expect(nodes).toEqual([expect.objectContaining({ Node: `n-${a.ip}`, ServiceID: "web/1", ServiceTags: ["rails"], ServicePort: 80 })]);
+  expect(await consul.catalog.service.list()).toEqual({ consul: [], web: ["rails"] });
+  const passing = (await consul.health.state("passing")) as Array<{ CheckID: string }>;
+  expect(passing.map((c) => c.CheckID).sort()).toEqual(["serfHealth", "service:web/1"]);
+  const node = (await consul.catalog.node.services(`n-${a.ip}`)) as { Node: { Node: string }; Services: Record<string, unknown> };
+  expect(Object.keys(node.Services).sort()).toEqual(["consul", "web/1"]);
+  expect(await consul.catalog.datacenters()).toEqual(["dc1"]);
+
+  await consul.agent.check.fail({ id: "service:web/1", note: "down" });
+  await consul.agent.service.deregister("web/1");
+  expect(await consul.agent.service.list()).toEqual({});
+});
