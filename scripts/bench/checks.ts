@@ -57,7 +57,8 @@ try {
         await put(`/v1/agent/check/pass/ttl-${i}`);
         if (i % 200 === 199) await Bun.sleep(Math.max(0, 1000 - (performance.now() - start) / (i / 200 + 1)));
       }
-      await Bun.sleep(Math.max(0, 10_000 - (performance.now() - start)));
+      const rest = 10_000 - (performance.now() - start);
+      for (let t = 0; t < rest && !stop; t += 100) await Bun.sleep(100);
     }
   })();
   await Bun.sleep(15_000); // settle: first runs are spread over one interval
@@ -71,13 +72,14 @@ try {
   }
   const elapsed = (performance.now() - w0) / 1000;
   const cpu = (cpuTicks(agent.pid) - c0) / TICKS / elapsed;
+  const runs = hits - h0;
   const checks = (await (await fetch(`${url}/v1/agent/checks`)).json()) as Record<string, { Status: string }>;
   const passing = Object.values(checks).filter((c) => c.Status === "passing").length;
   stop = true;
   await refresher;
   console.log(`checks: ${TTL} ttl + ${HTTP} http (10s interval), registered in ${(registerMs / 1000).toFixed(1)} s`);
   console.log(`cpu: ${(cpu * 100).toFixed(1)}% of one core over ${elapsed.toFixed(0)} s (TTL refreshes included)`);
-  console.log(`http check runs/s: ${((hits - h0) / elapsed).toFixed(1)} (expected ${(HTTP / 10).toFixed(1)})`);
+  console.log(`http check runs/s: ${(runs / elapsed).toFixed(1)} (expected ${(HTTP / 10).toFixed(1)})`);
   console.log(`rss: idle ${(idleRss / 1024).toFixed(1)} MiB, with checks max ${(maxRss / 1024).toFixed(1)} MiB`);
   console.log(`passing: ${passing} of ${Object.keys(checks).length}`);
 } finally {
