@@ -31,7 +31,8 @@ export class ApiError extends Error {
   }
 }
 
-type Query = Record<string, string | undefined>;
+/** Query parameters; a list repeats the parameter (?tag=a&tag=b). */
+type Query = Record<string, string | string[] | undefined>;
 
 interface Target {
   base: string;
@@ -65,7 +66,10 @@ export class ApiClient {
     const params = new URLSearchParams();
     if (this.opts.datacenter) params.set("dc", this.opts.datacenter);
     if (this.opts.stale && method === "GET") params.set("stale", "");
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v);
+    for (const [k, v] of Object.entries(query)) {
+      if (Array.isArray(v)) for (const x of v) params.append(k, x);
+      else if (v !== undefined) params.set(k, v);
+    }
     params.sort(); // Go's url.Values.Encode sorts, and error texts show the URL
     const qs = params.toString();
     const url = `${this.target.base}${path}${qs ? `?${qs}` : ""}`;
@@ -114,6 +118,17 @@ export class ApiClient {
     const q: Query = { recurse: opts.recurse ? "" : undefined, cas: opts.cas === undefined ? undefined : String(opts.cas) };
     const r = await this.ok("DELETE", `/v1/kv/${encodeKey(key)}`, q);
     return Buffer.from(r.body).toString().trim() === "true";
+  }
+
+  /** GET returning JSON, for the endpoints whose shapes the caller types itself. */
+  async getJson<T>(path: string, query: Query = {}): Promise<T> {
+    const r = await this.ok("GET", path, query);
+    return JSON.parse(Buffer.from(r.body).toString()) as T;
+  }
+
+  /** PUT with an optional JSON body; the answer body is ignored. */
+  async put(path: string, query: Query = {}, body?: unknown): Promise<void> {
+    await this.ok("PUT", path, query, body === undefined ? undefined : JSON.stringify(body));
   }
 
   async agentSelf(): Promise<Record<string, unknown>> {

@@ -6,7 +6,12 @@ export const root = defineTscCommand({
   meta: { name: "tsc", version: VERSION, description: "Consul-compatible agent, server and CLI" },
   subCommands: {
     agent: () => import("./agent.ts").then((m) => m.default),
+    catalog: () => import("./catalog/index.ts").then((m) => m.default),
+    info: () => import("./info.ts").then((m) => m.default),
     kv: () => import("./kv/index.ts").then((m) => m.default),
+    maint: () => import("./maint.ts").then((m) => m.default),
+    reload: () => import("./reload.ts").then((m) => m.default),
+    services: () => import("./services/index.ts").then((m) => m.default),
     validate: () => import("./validate.ts").then((m) => m.default),
     version: () => import("./version.ts").then((m) => m.default),
   },

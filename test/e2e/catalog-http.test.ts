@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { cleanupTempDirs, type RunningAgent, startAgent } from "./harness.ts";
+import { cleanupTempDirs, cli, type RunningAgent, startAgent } from "./harness.ts";
 
 // /v1/catalog and /v1/health over HTTP against a real agent on 127.0.0.33: the low-level
 // register/deregister, the server's own registration, filters, blocking reads and the
@@ -114,4 +114,21 @@ test("deregister a service, then a node", async () => {
   expect((await getJson("/v1/catalog/services")).body).toEqual({ consul: [], db: ["primary", "replica"] });
   expect((await req("PUT", "/v1/catalog/deregister", { Node: "ext3" })).status).toBe(200);
   expect((await getJson<Array<{ Node: string }>>("/v1/catalog/nodes")).body.map((n) => n.Node)).toEqual(["ext1", "ext2", NODE]);
+});
+
+test("tsc catalog datacenters|nodes|services", () => {
+  const addr = ["-http-addr", `${IP}:8500`];
+  expect(cli(["catalog", "datacenters", ...addr]).stdout).toBe("dc1\n");
+  const nodes = cli(["catalog", "nodes", ...addr]);
+  expect(nodes.code).toBe(0);
+  const lines = nodes.stdout.trimEnd().split("\n");
+  expect(lines[0]).toMatch(/^Node\s+ID\s+Address\s+DC$/);
+  expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["ext1", "ext2", NODE]);
+  expect(lines[1]).toMatch(/^ext1\s+10\.0\.0\.1\s+dc1$/); // no ID: registered without one
+  expect(cli(["catalog", "services", "-tags", ...addr]).stdout).toBe("consul  \ndb      primary,replica\n");
+  expect(cli(["catalog", "services", "-node", "ext1", ...addr]).stdout).toBe("db\n");
+  const bySvc = cli(["catalog", "nodes", "-service", "db", "-node-meta", "rack=r2", ...addr]);
+  expect(bySvc.stdout.trimEnd().split("\n").slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["ext2"]);
+  const none = cli(["catalog", "nodes", "-service", "nosuch", ...addr]);
+  expect(none).toMatchObject({ code: 0, stdout: "", stderr: "No nodes match the given query - try expanding your search.\n" });
 });

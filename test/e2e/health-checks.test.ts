@@ -2,7 +2,7 @@ import type { TCPSocketListener } from "bun";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupTempDirs, type RunningAgent, startAgent, tempDir, waitFor } from "./harness.ts";
+import { cleanupTempDirs, cli, type RunningAgent, startAgent, tempDir, waitFor } from "./harness.ts";
 
 // The seed's flow with the real binary: services and checks from a config dir, SIGHUP
 // reload, and /v1/health/state/critical; then HTTP, TCP and TTL checks against real local
@@ -115,6 +115,59 @@ describe("config-dir services and SIGHUP", () => {
     rmSync(join(configDir, "ping.json"));
     expect((await put("/v1/agent/reload")).status).toBe(200);
     expect(Object.keys(await checks())).toEqual(["service:web"]);
+  });
+});
+
+describe("CLI: reload, maint, services, info", () => {
+  const addr = () => ["-http-addr", `${IP}:8500`];
+
+  test("`tsc reload` exits 1 with the broken file's reason, and 0 once it is fixed", async () => {
+    const broken = join(configDir, "zz-broken.json");
+    writeFileSync(broken, `{"services": [{"name": "x", "port": 99999}]}`);
+    const r = cli(["reload", ...addr()]);
+    rmSync(broken);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`Error reloading: Unexpected response code: 500 (Failed reloading config: ${broken}: services[0]: service: port must be an integer from 0 to 65535)\n`);
+    expect(cli(["reload", ...addr()])).toMatchObject({ code: 0, stdout: "Configuration reload triggered\n" });
+  });
+
+  test("`tsc maint` enables, lists and disables maintenance", async () => {
+    expect(cli(["maint", "-enable", "-reason", "kernel upgrade", ...addr()]).stdout).toBe("Node maintenance is now enabled\n");
+    expect(cli(["maint", "-enable", "-service", "web", ...addr()]).stdout).toBe('Service maintenance is now enabled for "web"\n');
+    const listed = cli(["maint", ...addr()]);
+    expect(listed.stdout).toBe(
+      `Node:\n  Name:   n-${IP}\n  Reason: kernel upgrade\n\nService:\n  ID:     web\n  Reason: Maintenance mode is enabled for this service, but no reason was provided. This is a default message.\n\n`,
+    );
+    expect(cli(["maint", "-disable", ...addr()]).stdout).toBe("Node maintenance is now disabled\n");
+    expect(cli(["maint", "-disable", "-service", "web", ...addr()]).code).toBe(0);
+    expect(cli(["maint", ...addr()]).stdout).toBe("");
+    expect(cli(["maint", "-enable", "-disable", ...addr()])).toMatchObject({ code: 1, stderr: "Only one of -enable or -disable may be provided\n" });
+    const unknown = cli(["maint", "-enable", "-service", "nope", ...addr()]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('Error enabling service maintenance: Unexpected response code: 404 (Unknown service ID "nope")');
+  });
+
+  test("`tsc services register|deregister` from flags and from a file", async () => {
+    expect(cli(["services", "register", "-name", "cache", "-port", "6379", "-tag", "a", "-tag", "b", ...addr()]).stdout).toBe("Registered service: cache\n");
+    const file = join(tempDir(), "svc.json");
+    writeFileSync(file, JSON.stringify({ services: [{ name: "queue", id: "queue-1", port: 5672 }] }));
+    expect(cli(["services", "register", file, ...addr()]).stdout).toBe("Registered service: queue\n");
+    const services = await get<Record<string, { Service: string; Tags: string[]; Port: number }>>("/v1/agent/services");
+    expect(services.cache).toMatchObject({ Tags: ["a", "b"], Port: 6379 });
+    expect(services["queue-1"]).toMatchObject({ Service: "queue", Port: 5672 });
+    expect(cli(["services", "deregister", file, ...addr()]).stdout).toBe("Deregistered service: queue-1\n");
+    expect(cli(["services", "deregister", "-id", "cache", ...addr()]).stdout).toBe("Deregistered service: cache\n");
+    const bad = join(tempDir(), "bad.json");
+    writeFileSync(bad, JSON.stringify({ service: { port: 1 } }));
+    expect(cli(["services", "register", bad, ...addr()])).toMatchObject({ code: 1, stderr: `Error: ${bad}: Missing service name\n` });
+    expect(Object.keys(await get<Record<string, unknown>>("/v1/agent/services"))).toEqual(["web"]);
+  });
+
+  test("`tsc info` prints the agent's stats by section", () => {
+    const r = cli(["info", ...addr()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^agent:\n\t/);
+    expect(r.stdout).toContain("raft:\n");
   });
 });
 

@@ -1,0 +1,10 @@
+import { defineTscCommand } from "../command.ts";
+
+export default defineTscCommand({
+  meta: { name: "catalog", description: "Interact with the catalog" },
+  subCommands: {
+    datacenters: () => import("./datacenters.ts").then((m) => m.default),
+    nodes: () => import("./nodes.ts").then((m) => m.default),
+    services: () => import("./services.ts").then((m) => m.default),
+  },
+});
