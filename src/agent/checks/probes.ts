@@ -27,11 +27,20 @@ export class TailBuffer {
     while (this.held - this.chunks[0]!.length >= this.max) this.held -= this.chunks.shift()!.length;
   }
 
-  text(): string {
+  /** The retained bytes: at most `max`, the latest. */
+  tail(): Uint8Array {
     const all = Buffer.concat(this.chunks);
-    const tail = all.subarray(Math.max(0, all.length - this.max)).toString("utf8");
-    return this.total > this.max ? `Captured ${this.max} of ${this.total} bytes\n...\n${tail}` : tail;
+    return all.subarray(Math.max(0, all.length - this.max));
   }
+
+  text(): string {
+    return captured(this.tail(), this.total, this.max);
+  }
+}
+
+function captured(tail: Uint8Array, total: number, max: number): string {
+  const text = Buffer.from(tail).toString("utf8");
+  return total > max ? `Captured ${max} of ${total} bytes\n...\n${text}` : text;
 }
 
 async function drain(stream: ReadableStream<Uint8Array>, into: TailBuffer): Promise<void> {
@@ -75,12 +84,8 @@ export function scriptProbe(def: CheckDefinition, outputMax: number, defaultTime
     if (timedOut) killGroup();
     await Promise.race([reading, Bun.sleep(1000)]);
     if (timedOut) return { status: "critical", output: `Timed out (${formatDurationMs(timeoutMs)}) running check` };
-    const merged = new TailBuffer(outputMax);
-    for (const b of [out, err]) {
-      const t = b.text();
-      if (t) merged.push(Buffer.from(t));
-    }
-    const output = merged.text();
+    const both = Buffer.concat([out.tail(), err.tail()]);
+    const output = captured(both.subarray(Math.max(0, both.length - outputMax)), out.total + err.total, outputMax);
     return { status: code === 0 ? "passing" : code === 1 ? "warning" : "critical", output };
   };
 }
