@@ -243,8 +243,40 @@ export class LocalState {
 
   // ---- internals ---------------------------------------------------------------------
 
-  private setStatus(c: LocalCheck, status: HealthStatus, output: string): void {
-    if (c.status === status && c.output === output) return;
+  /**
+   * Alias checks mirror a service on this agent (Consul's CheckAlias): the worst of its
+   * checks and the node's, "critical" if the service is gone. Aliases of other nodes need the
+   * catalog and stay at their initial status.
+   */
+  private updateAliases(): void {
+    for (const c of this.checks.values()) {
+      const alias = c.def?.kind === "alias" ? c.def : undefined;
+      if (!alias || alias.aliasNode !== "" || alias.aliasService === "") continue;
+      let status: HealthStatus = "passing";
+      let output = "No checks found.";
+      if (!this.services.has(alias.aliasService)) {
+        status = "critical";
+        output = "Service not found";
+      } else {
+        for (const other of this.checks.values()) {
+          if (other === c || (other.serviceId !== "" && other.serviceId !== alias.aliasService)) continue;
+          if (other.def?.kind === "alias") continue; // aliases never feed each other
+          if (other.status === "passing") {
+            if (status === "passing") output = "All checks passing.";
+            continue;
+          }
+          if (status !== "critical") {
+            status = other.status;
+            output = `Aliased check ${JSON.stringify(other.name)} failing: ${other.output}`;
+          }
+        }
+      }
+      if (c.status !== status || c.output !== output) this.setStatusQuiet(c, status, output);
+    }
+  }
+
+  /** setStatus without a change notification: the caller is already inside one. */
+  private setStatusQuiet(c: LocalCheck, status: HealthStatus, output: string): void {
     if (c.status !== status) {
       const msg = `Check '${c.id}' is now ${status}`;
       if (status === "passing") this.opts.logger.info(msg);
@@ -253,6 +285,11 @@ export class LocalState {
     }
     c.status = status;
     c.output = output;
+  }
+
+  private setStatus(c: LocalCheck, status: HealthStatus, output: string): void {
+    if (c.status === status && c.output === output) return;
+    this.setStatusQuiet(c, status, output);
     this.changed();
   }
 
@@ -294,6 +331,7 @@ export class LocalState {
   }
 
   private changed(): void {
+    this.updateAliases();
     this.version++;
     for (const w of [...this.waiters]) w();
     this.opts.onChange();

@@ -189,4 +189,18 @@ describe("local state", () => {
     local.disableServiceMaintenance("web");
     expect(local.listChecks()).toEqual([]);
   });
+
+  test("an alias check mirrors a local service's worst check", () => {
+    const { local } = setup();
+    local.addService(service("web", [], [ttlCheck("service:web", "web")]), "config");
+    local.addCheck({ ...ttlCheck("web-alias"), kind: "alias", ttlMs: 0, aliasService: "web" }, "config");
+    expect(local.check("web-alias")).toMatchObject({ status: "critical", output: 'Aliased check "service:web" failing: ' });
+    local.updateTtl("service:web", "passing", "ok");
+    expect(local.check("web-alias")).toMatchObject({ status: "passing", output: "All checks passing." });
+    local.updateTtl("service:web", "warning", "slow");
+    expect(local.check("web-alias")).toMatchObject({ status: "warning", output: 'Aliased check "service:web" failing: slow' });
+    local.removeService("web");
+    expect(local.check("web-alias")).toMatchObject({ status: "critical", output: "Service not found" });
+    local.stop();
+  });
 });
