@@ -3,6 +3,7 @@ import type { ConsolaInstance } from "consola";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { AgentConfig, LoadedConfig } from "../config/types.ts";
+import { DnsServer } from "../dns/server.ts";
 import { createApp } from "../http/app.ts";
 import { splitUrl } from "../http/path.ts";
 import { ConsulError } from "../lib/errors.ts";
@@ -52,6 +53,7 @@ export class Agent {
   private catalogEndpoint: CatalogEndpoint | undefined;
   private healthEndpoint: HealthEndpoint | undefined;
   private readonly listeners: BunServer<undefined>[] = [];
+  private dns: DnsServer | undefined;
   private reapTimer: ReturnType<typeof setInterval> | undefined;
   private readonly reapIntervalMs: number;
   private readonly persistence: Persistence | undefined;
@@ -126,6 +128,31 @@ export class Agent {
     this.reapTimer = setInterval(() => this.local.reapCritical(), this.reapIntervalMs);
     this.reapTimer.unref?.();
     this.listen();
+    await this.startDns();
+  }
+
+  /** DNS on ports.dns (-1 disables), answering from the catalog this agent can read. */
+  private async startDns(): Promise<void> {
+    const c = this.config;
+    if (c.ports.dns < 0) return;
+    const log = this.logger.withTag("dns");
+    this.dns = new DnsServer({
+      addresses: c.addresses.dns,
+      port: c.ports.dns,
+      recursors: c.recursors,
+      recursorTimeoutMs: c.dnsConfig.recursorTimeoutMs,
+      logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
+      view: () => ({
+        domain: this.config.domain.toLowerCase(),
+        altDomain: this.config.altDomain?.toLowerCase(),
+        datacenter: this.config.datacenter,
+        config: this.config.dnsConfig,
+        store: this.server?.store,
+        random: Math.random,
+        nowSec: () => Math.floor(Date.now() / 1000),
+      }),
+    });
+    await this.dns.start();
   }
 
   /** Config-file definitions first, then those registered through the API in earlier runs. */
@@ -208,6 +235,7 @@ export class Agent {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const l of this.listeners) l.stop(true);
+      this.dns?.stop();
       if (this.reapTimer) clearInterval(this.reapTimer);
       this.antiEntropy.stop();
       this.local.stop();

@@ -7,6 +7,7 @@ export const root = defineTscCommand({
   subCommands: {
     agent: () => import("./agent.ts").then((m) => m.default),
     catalog: () => import("./catalog/index.ts").then((m) => m.default),
+    dig: () => import("./dig.ts").then((m) => m.default),
     info: () => import("./info.ts").then((m) => m.default),
     kv: () => import("./kv/index.ts").then((m) => m.default),
     maint: () => import("./maint.ts").then((m) => m.default),

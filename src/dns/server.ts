@@ -1,0 +1,230 @@
+import type { Socket as BunSocket, TCPSocketListener } from "bun";
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { isIP } from "node:net";
+import dnsPacket, { type Answer, type DecodedPacket, type Packet, type Question } from "dns-packet";
+import { type DnsResult, type DnsView, lookup, NOT_OURS, type Rcode } from "./lookup.ts";
+import { udpExchange } from "./udp.ts";
+
+// The DNS listener on 8600, UDP and TCP. Every packet gets an answer or is dropped; none
+// can crash the agent. Over UDP an answer never exceeds what the query invites (512 bytes,
+// or its EDNS size up to MAX_UDP_SIZE), so we cannot be used to amplify: what does not fit
+// is cut and flagged TC, and the same query over TCP returns everything.
+
+export interface DnsServerOptions {
+  addresses: string[];
+  port: number;
+  view: () => DnsView;
+  recursors: string[];
+  recursorTimeoutMs: number;
+  logger: { info(m: string): void; warn(m: string): void; debug(m: string): void };
+}
+
+const RCODES: Record<Rcode, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
+const DEFAULT_UDP_SIZE = 512;
+const MAX_UDP_SIZE = 8192;
+const MAX_TCP_MESSAGE = 65535;
+const QR = 0x8000;
+
+export class DnsServer {
+  private readonly udp: UdpSocket[] = [];
+  private readonly tcp: TCPSocketListener<{ buf: Buffer }>[] = [];
+
+  constructor(private readonly opts: DnsServerOptions) {}
+
+  async start(): Promise<void> {
+    for (const address of this.opts.addresses) {
+      const sock = createSocket(isIP(address) === 6 ? "udp6" : "udp4");
+      sock.on("message", (msg, rinfo) => {
+        void this.handle(msg, "udp").then((out) => {
+          if (out) sock.send(out, rinfo.port, rinfo.address);
+        });
+      });
+      sock.on("error", (err) => this.opts.logger.warn(`dns: udp error: ${err.message}`));
+      await new Promise<void>((resolve, reject) => {
+        sock.once("error", reject);
+        sock.bind(this.opts.port, address, () => {
+          sock.off("error", reject);
+          resolve();
+        });
+      });
+      this.udp.push(sock);
+      this.tcp.push(
+        Bun.listen<{ buf: Buffer }>({
+          hostname: address,
+          port: this.opts.port,
+          socket: {
+            open: (s) => {
+              s.data = { buf: Buffer.alloc(0) };
+            },
+            data: (s, chunk) => this.onTcpData(s, chunk),
+            error: () => {},
+          },
+        }),
+      );
+      this.opts.logger.info(`Started DNS server: address=${address}:${this.opts.port} network=udp+tcp`);
+    }
+  }
+
+  stop(): void {
+    for (const s of this.udp.splice(0)) s.close();
+    for (const l of this.tcp.splice(0)) l.stop(true);
+  }
+
+  /** TCP carries messages behind a 2-byte length; several may arrive in one read. */
+  private onTcpData(s: BunSocket<{ buf: Buffer }>, chunk: Uint8Array): void {
+    let buf = Buffer.concat([s.data.buf, chunk]);
+    while (buf.length >= 2) {
+      const len = buf.readUInt16BE(0);
+      if (buf.length < 2 + len) break;
+      const msg = buf.subarray(2, 2 + len);
+      buf = buf.subarray(2 + len);
+      void this.handle(Buffer.from(msg), "tcp").then((out) => {
+        if (!out) return;
+        const framed = Buffer.alloc(out.length + 2);
+        framed.writeUInt16BE(out.length, 0);
+        out.copy(framed, 2);
+        s.write(framed);
+      });
+    }
+    s.data.buf = buf;
+  }
+
+  /** One query in, one answer (or nothing) out. */
+  async handle(msg: Buffer, transport: "udp" | "tcp"): Promise<Buffer | undefined> {
+    if (msg.length < 12) return undefined; // not even a header: nobody to answer
+    const id = msg.readUInt16BE(0);
+    const flags = msg.readUInt16BE(2);
+    if (flags & QR) return undefined; // a response sent to us: answering it could start a loop
+    let req: DecodedPacket;
+    try {
+      req = dnsPacket.decode(msg);
+    } catch {
+      return this.bare(id, flags, "FORMERR");
+    }
+    if ((flags >> 11) & 0xf) return this.bare(id, flags, "NOTIMP"); // only QUERY (opcode 0)
+    const questions = req.questions ?? [];
+    if (questions.length !== 1) return this.bare(id, flags, "FORMERR");
+    const q = questions[0]!;
+    const opt = (req.additionals ?? []).find((a) => a.type === "OPT") as (Answer & { udpPayloadSize?: number }) | undefined;
+    const view = this.opts.view();
+    let result: DnsResult | typeof NOT_OURS;
+    try {
+      result = lookup(view, q);
+    } catch (err) {
+      this.opts.logger.warn(`dns: lookup of ${q.name} failed: ${(err as Error).message}`);
+      result = { rcode: "SERVFAIL", answers: [], authorities: [], additionals: [] };
+    }
+    if (result === NOT_OURS) {
+      if (this.opts.recursors.length > 0) {
+        const relayed = await this.recurse(msg);
+        if (relayed) return relayed;
+        return this.bare(id, flags, "SERVFAIL", q);
+      }
+      result = q.name.toLowerCase().endsWith("arpa")
+        ? { rcode: "NXDOMAIN", answers: [], authorities: [], additionals: [] }
+        : { rcode: "SERVFAIL", answers: [], authorities: [], additionals: [] };
+    }
+    const ednsSize = opt ? Math.min(Math.max(opt.udpPayloadSize ?? DEFAULT_UDP_SIZE, DEFAULT_UDP_SIZE), MAX_UDP_SIZE) : undefined;
+    const packet: Packet = {
+      id,
+      type: "response",
+      flags: dnsPacket.AUTHORITATIVE_ANSWER | (flags & dnsPacket.RECURSION_DESIRED) | (this.opts.recursors.length > 0 ? dnsPacket.RECURSION_AVAILABLE : 0) | RCODES[result.rcode],
+      questions: [q],
+      answers: result.answers,
+      authorities: result.authorities,
+      additionals: result.additionals,
+    };
+    if (opt) packet.additionals = [...packet.additionals!, { type: "OPT", name: ".", udpPayloadSize: ednsSize ?? DEFAULT_UDP_SIZE } as Answer];
+    if (transport === "udp") trimUdp(packet, ednsSize ?? DEFAULT_UDP_SIZE, opt === undefined, view.config.udpAnswerLimit, view.config.enableTruncate);
+    return this.encode(packet, transport === "tcp" ? MAX_TCP_MESSAGE : (ednsSize ?? DEFAULT_UDP_SIZE));
+  }
+
+  private encode(packet: Packet, max: number): Buffer | undefined {
+    try {
+      const out = dnsPacket.encode(packet);
+      if (out.length <= max) return out;
+      // Still too big (one huge record): the header and question alone, flagged TC.
+      return dnsPacket.encode({ ...packet, flags: (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: [] });
+    } catch (err) {
+      this.opts.logger.warn(`dns: cannot encode answer: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** An answer with no records: FORMERR, NOTIMP, SERVFAIL. */
+  private bare(id: number, reqFlags: number, rcode: Rcode, q?: Question): Buffer | undefined {
+    return this.encode(
+      {
+        id,
+        type: "response",
+        flags: (reqFlags & (dnsPacket.RECURSION_DESIRED | 0x7800)) | RCODES[rcode],
+        questions: q ? [q] : [],
+        answers: [],
+        authorities: [],
+        additionals: [],
+      },
+      DEFAULT_UDP_SIZE,
+    );
+  }
+
+  /** Relays a query for another domain to the configured recursors, in order; first answer wins. */
+  private async recurse(msg: Buffer): Promise<Buffer | undefined> {
+    for (const r of this.opts.recursors) {
+      const { host, port } = splitRecursor(r);
+      const answer = await udpExchange(msg, host, port, this.opts.recursorTimeoutMs);
+      if (answer) return answer;
+      this.opts.logger.warn(`dns: recursor ${r} did not answer`);
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Consul's trimUDPResponse: without EDNS at most udp_answer_limit answers; then fewer until
+ * the message fits. ADDITIONAL keeps only records for names still answered. TC is set when
+ * the size forced a cut (or a count cut, with enable_truncate).
+ */
+function trimUdp(p: Packet, maxSize: number, noEdns: boolean, answerLimit: number, enableTruncate: boolean): void {
+  const answers = p.answers ?? [];
+  const extra = p.additionals ?? [];
+  let truncated = false;
+  if (noEdns && answers.length > answerLimit) {
+    p.answers = answers.slice(0, answerLimit);
+    syncAdditionals(p, extra);
+    truncated = enableTruncate;
+  }
+  if (dnsPacket.encodingLength(p) > maxSize) {
+    let lo = 0;
+    let hi = p.answers!.length;
+    const all = p.answers!;
+    // Largest prefix of the answers that fits.
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      p.answers = all.slice(0, mid);
+      syncAdditionals(p, extra);
+      if (dnsPacket.encodingLength(p) <= maxSize) lo = mid;
+      else hi = mid - 1;
+    }
+    p.answers = all.slice(0, lo);
+    syncAdditionals(p, extra);
+    if (dnsPacket.encodingLength(p) > maxSize) p.additionals = (p.additionals ?? []).filter((a) => a.type === "OPT");
+    truncated = true;
+  }
+  if (truncated) p.flags = (p.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE;
+}
+
+/** Keeps, from the full ADDITIONAL section `extra`, the records about names still answered. */
+function syncAdditionals(p: Packet, extra: Answer[]): void {
+  const names = new Set<string>();
+  for (const a of p.answers ?? []) {
+    names.add(a.name.toLowerCase());
+    if (a.type === "SRV") names.add(a.data.target.toLowerCase());
+    if (a.type === "NS" || a.type === "CNAME") names.add(a.data.toLowerCase());
+  }
+  p.additionals = extra.filter((a) => a.type === "OPT" || names.has(a.name.toLowerCase()));
+}
+
+function splitRecursor(r: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(r) ?? /^([^:]+):(\d+)$/.exec(r);
+  return m ? { host: m[1]!, port: Number(m[2]) } : { host: r, port: 53 };
+}
