@@ -20,6 +20,8 @@ export interface DnsResult {
   answers: Answer[];
   authorities: Answer[];
   additionals: Answer[];
+  /** More records existed than maxAnswers allowed. */
+  cut?: boolean;
 }
 
 export interface DnsView {
@@ -127,13 +129,17 @@ interface Asked {
   type: string;
 }
 
-export function lookup(view: DnsView, question: Question): DnsResult | typeof NOT_OURS {
+/**
+ * `maxAnswers` lets the caller say how many answers it can send at most (UDP without EDNS):
+ * only that many instances are picked and built, which keeps a 50-instance SRV query cheap.
+ */
+export function lookup(view: DnsView, question: Question, maxAnswers = Number.POSITIVE_INFINITY): DnsResult | typeof NOT_OURS {
   const q: Asked = { name: question.name, type: String(question.type) };
   const qname = fqdn(q.name.toLowerCase());
   if (qname.endsWith(".in-addr.arpa.") || qname.endsWith(".ip6.arpa.")) return ptr(view, q, qname);
   const domain = ourSuffix(view, qname);
   if (!domain) return NOT_OURS;
-  const r = new Responder(view, q, domain);
+  const r = new Responder(view, q, domain, maxAnswers);
   if (!view.store) return r.fail("SERVFAIL");
   const rest = qname === domain ? "" : qname.slice(0, -domain.length - 1);
   const parsed = parseName(rest);
@@ -161,11 +167,13 @@ const bare = (name: string): string => (name.endsWith(".") ? name.slice(0, -1) :
 class Responder {
   private readonly answers: Answer[] = [];
   private readonly additionals: Answer[] = [];
+  private cut = false;
 
   constructor(
     private readonly view: DnsView,
     private readonly q: Asked,
     private readonly domain: string,
+    private readonly maxAnswers: number,
   ) {}
 
   private get store(): StateStore {
@@ -173,7 +181,7 @@ class Responder {
   }
 
   private result(rcode: Rcode, withSoa = false): DnsResult {
-    return { rcode, answers: this.answers, authorities: withSoa ? [soa(this.view, this.domain)] : [], additionals: this.additionals };
+    return { rcode, answers: this.answers, authorities: withSoa ? [soa(this.view, this.domain)] : [], additionals: this.additionals, cut: this.cut };
   }
 
   fail(rcode: Rcode): DnsResult {
@@ -267,7 +275,10 @@ class Responder {
     if (!ownAddress && this.view.config.enableAdditionalNodeMetaTxt) this.additionals.push(...metaTxt(target, e.node, ttl));
   }
 
-  /** Instances with no critical check (no non-passing one with only_passing), shuffled. */
+  /**
+   * Instances with no critical check (no non-passing one with only_passing), in random order;
+   * only the first maxAnswers are drawn (a partial Fisher-Yates), the rest are not needed.
+   */
   private healthyInstances(name: string, tag: string | undefined): CheckServiceNode[] {
     const all = this.store.catalog.checkServiceNodes(undefined, name).nodes;
     const onlyPassing = this.view.config.onlyPassing;
@@ -276,11 +287,13 @@ class Responder {
         (tag === undefined || e.service.tags.some((t) => t.toLowerCase() === tag)) &&
         e.checks.every((c) => c.status === "passing" || (!onlyPassing && c.status === "warning")),
     );
-    for (let i = kept.length - 1; i > 0; i--) {
-      const j = Math.floor(this.view.random() * (i + 1));
+    const take = Math.min(kept.length, this.maxAnswers);
+    this.cut = take < kept.length;
+    for (let i = 0; i < take; i++) {
+      const j = i + Math.floor(this.view.random() * (kept.length - i));
       [kept[i], kept[j]] = [kept[j]!, kept[i]!];
     }
-    return kept;
+    return take < kept.length ? kept.slice(0, take) : kept;
   }
 
   private nodeTtl(): number {

@@ -1,6 +1,4 @@
 import type { Socket as BunSocket, TCPSocketListener } from "bun";
-import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { isIP } from "node:net";
 import dnsPacket, { type Answer, type DecodedPacket, type Packet, type Question } from "dns-packet";
 import { type DnsResult, type DnsView, lookup, NOT_OURS, type Rcode } from "./lookup.ts";
 import { udpExchange } from "./udp.ts";
@@ -26,26 +24,23 @@ const MAX_TCP_MESSAGE = 65535;
 const QR = 0x8000;
 
 export class DnsServer {
-  private readonly udp: UdpSocket[] = [];
+  private readonly udp: Bun.udp.Socket<"buffer">[] = [];
   private readonly tcp: TCPSocketListener<{ buf: Buffer }>[] = [];
 
   constructor(private readonly opts: DnsServerOptions) {}
 
   async start(): Promise<void> {
     for (const address of this.opts.addresses) {
-      const sock = createSocket(isIP(address) === 6 ? "udp6" : "udp4");
-      sock.on("message", (msg, rinfo) => {
-        void this.handle(msg, "udp").then((out) => {
-          if (out) sock.send(out, rinfo.port, rinfo.address);
-        });
-      });
-      sock.on("error", (err) => this.opts.logger.warn(`dns: udp error: ${err.message}`));
-      await new Promise<void>((resolve, reject) => {
-        sock.once("error", reject);
-        sock.bind(this.opts.port, address, () => {
-          sock.off("error", reject);
-          resolve();
-        });
+      // Bun's native UDP socket: a fraction of node:dgram's cost per datagram.
+      const sock = await Bun.udpSocket({
+        hostname: address,
+        port: this.opts.port,
+        socket: {
+          data: (s, msg, port, addr) => {
+            whenReady(this.handle(msg, "udp"), (out) => s.send(out, port, addr));
+          },
+          error: (_s, err) => this.opts.logger.warn(`dns: udp error: ${err.message}`),
+        },
       });
       this.udp.push(sock);
       this.tcp.push(
@@ -78,8 +73,7 @@ export class DnsServer {
       if (buf.length < 2 + len) break;
       const msg = buf.subarray(2, 2 + len);
       buf = buf.subarray(2 + len);
-      void this.handle(Buffer.from(msg), "tcp").then((out) => {
-        if (!out) return;
+      whenReady(this.handle(Buffer.from(msg), "tcp"), (out) => {
         const framed = Buffer.alloc(out.length + 2);
         framed.writeUInt16BE(out.length, 0);
         out.copy(framed, 2);
@@ -89,8 +83,8 @@ export class DnsServer {
     s.data.buf = buf;
   }
 
-  /** One query in, one answer (or nothing) out. */
-  async handle(msg: Buffer, transport: "udp" | "tcp"): Promise<Buffer | undefined> {
+  /** One query in, one answer (or nothing) out; a promise only when a recursor is asked. */
+  handle(msg: Buffer, transport: "udp" | "tcp"): Buffer | undefined | Promise<Buffer | undefined> {
     if (msg.length < 12) return undefined; // not even a header: nobody to answer
     const id = msg.readUInt16BE(0);
     const flags = msg.readUInt16BE(2);
@@ -108,18 +102,16 @@ export class DnsServer {
     const opt = (req.additionals ?? []).find((a) => a.type === "OPT") as (Answer & { udpPayloadSize?: number }) | undefined;
     const view = this.opts.view();
     let result: DnsResult | typeof NOT_OURS;
+    // Without EDNS a UDP answer carries at most udp_answer_limit records: build no more.
+    const maxAnswers = transport === "udp" && !opt ? view.config.udpAnswerLimit : Number.POSITIVE_INFINITY;
     try {
-      result = lookup(view, q);
+      result = lookup(view, q, maxAnswers);
     } catch (err) {
       this.opts.logger.warn(`dns: lookup of ${q.name} failed: ${(err as Error).message}`);
       result = { rcode: "SERVFAIL", answers: [], authorities: [], additionals: [] };
     }
     if (result === NOT_OURS) {
-      if (this.opts.recursors.length > 0) {
-        const relayed = await this.recurse(msg);
-        if (relayed) return relayed;
-        return this.bare(id, flags, "SERVFAIL", q);
-      }
+      if (this.opts.recursors.length > 0) return this.recurse(msg).then((relayed) => relayed ?? this.bare(id, flags, "SERVFAIL", q));
       result = q.name.toLowerCase().endsWith("arpa")
         ? { rcode: "NXDOMAIN", answers: [], authorities: [], additionals: [] }
         : { rcode: "SERVFAIL", answers: [], authorities: [], additionals: [] };
@@ -135,6 +127,7 @@ export class DnsServer {
       additionals: result.additionals,
     };
     if (opt) packet.additionals = [...packet.additionals!, { type: "OPT", name: ".", udpPayloadSize: ednsSize ?? DEFAULT_UDP_SIZE } as Answer];
+    if (result.cut && view.config.enableTruncate) packet.flags = (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE;
     if (transport === "udp") trimUdp(packet, ednsSize ?? DEFAULT_UDP_SIZE, opt === undefined, view.config.udpAnswerLimit, view.config.enableTruncate);
     return this.encode(packet, transport === "tcp" ? MAX_TCP_MESSAGE : (ednsSize ?? DEFAULT_UDP_SIZE));
   }
@@ -177,6 +170,12 @@ export class DnsServer {
     }
     return undefined;
   }
+}
+
+/** Runs `send` with the answer now, or when the recursor's answer arrives; nothing is sent for no answer. */
+function whenReady(out: Buffer | undefined | Promise<Buffer | undefined>, send: (b: Buffer) => void): void {
+  if (out instanceof Promise) void out.then((b) => b && send(b));
+  else if (out) send(out);
 }
 
 /**

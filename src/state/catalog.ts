@@ -60,6 +60,8 @@ export class CatalogTable {
   /** lower(service name) -> row keys of its instances */
   private readonly instances = new Map<string, Set<string>>();
   private readonly serviceIndexes = new Map<string, number>();
+  /** checkServiceNodes results by service, valid while the service's index stays `own`. */
+  private readonly healthCache = new Map<string, { own: number; nodes: CheckServiceNode[] }>();
   private nodesIndex = 0;
   private servicesIndex = 0;
   private checksIndex = 0;
@@ -131,8 +133,19 @@ export class CatalogTable {
     return { index: this.serviceIndex(name, true), checks };
   }
 
-  /** Instances with their node and every check bearing on them: node checks, then the service's. */
+  /**
+   * Instances with their node and every check bearing on them: node checks, then the
+   * service's. Memoised per service on its own index, which moves with every change to what
+   * this returns: DNS asks this on every query. Callers must not modify the result.
+   */
   checkServiceNodes(ws: WatchSet | undefined, name: string): { index: number; nodes: CheckServiceNode[] } {
+    const key = lower(name);
+    const own = this.serviceIndexes.get(key);
+    const hit = this.healthCache.get(key);
+    if (hit && own !== undefined && hit.own === own) {
+      ws?.key(SERVICE_TOPIC, key);
+      return { index: this.serviceIndex(name, true), nodes: hit.nodes };
+    }
     const keys = this.watchService(ws, name);
     const nodes = keys.map((k) => {
       const node = this.nodeOfKey(k);
@@ -141,6 +154,7 @@ export class CatalogTable {
       const checks = [...all.filter((c) => c.serviceId === ""), ...all.filter((c) => c.serviceId === service.id)];
       return { node, service, checks };
     });
+    if (own !== undefined) this.healthCache.set(key, { own, nodes });
     return { index: this.serviceIndex(name, true), nodes };
   }
 
