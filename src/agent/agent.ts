@@ -3,6 +3,7 @@ import type { ConsolaInstance } from "consola";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { AgentConfig, LoadedConfig } from "../config/types.ts";
+import type { DnsView } from "../dns/lookup.ts";
 import { DnsServer } from "../dns/server.ts";
 import { createApp } from "../http/app.ts";
 import { splitUrl } from "../http/path.ts";
@@ -136,21 +137,26 @@ export class Agent {
     const c = this.config;
     if (c.ports.dns < 0) return;
     const log = this.logger.withTag("dns");
+    const view: DnsView = {
+      domain: c.domain.toLowerCase(),
+      altDomain: c.altDomain?.toLowerCase(),
+      datacenter: c.datacenter,
+      config: c.dnsConfig,
+      store: undefined,
+      random: Math.random,
+      nowSec: () => Math.floor(Date.now() / 1000),
+    };
     this.dns = new DnsServer({
       addresses: c.addresses.dns,
       port: c.ports.dns,
       recursors: c.recursors,
       recursorTimeoutMs: c.dnsConfig.recursorTimeoutMs,
       logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
-      view: () => ({
-        domain: this.config.domain.toLowerCase(),
-        altDomain: this.config.altDomain?.toLowerCase(),
-        datacenter: this.config.datacenter,
-        config: this.config.dnsConfig,
-        store: this.server?.store,
-        random: Math.random,
-        nowSec: () => Math.floor(Date.now() / 1000),
-      }),
+      view: () => {
+        // One view object per query would be garbage on the hot path; refresh only the store.
+        view.store = this.server?.store;
+        return view;
+      },
     });
     await this.dns.start();
   }

@@ -164,6 +164,17 @@ function fqdn(name: string): string {
 /** dns-packet writes names without the trailing dot. */
 const bare = (name: string): string => (name.endsWith(".") ? name.slice(0, -1) : name);
 
+interface BuiltSrv {
+  data: { priority: number; weight: number; port: number; target: string };
+  extra: Answer[];
+}
+
+/**
+ * An instance's SRV data and ADDITIONAL records, built once per catalog version: the
+ * catalog hands out the same immutable CheckServiceNode until something about it changes.
+ */
+const srvCache = new WeakMap<CheckServiceNode, Map<string, BuiltSrv>>();
+
 class Responder {
   private readonly answers: Answer[] = [];
   private readonly additionals: Answer[] = [];
@@ -259,20 +270,25 @@ class Responder {
 
   /** SRV to <node>.node.<dc> (or <hex>.addr.<dc> for a service address of its own), address in ADDITIONAL. */
   private srv(qname: string, e: CheckServiceNode, ttl: number): void {
+    const key = `${this.domain}|${ttl}|${this.view.config.enableAdditionalNodeMetaTxt}`;
+    let byKey = srvCache.get(e);
+    if (!byKey) srvCache.set(e, (byKey = new Map()));
+    let built = byKey.get(key);
+    if (!built) byKey.set(key, (built = this.buildSrv(e, ttl)));
+    this.answers.push({ type: "SRV", name: bare(qname), ttl, class: "IN", data: built.data });
+    this.additionals.push(...built.extra);
+  }
+
+  private buildSrv(e: CheckServiceNode, ttl: number): BuiltSrv {
     const addr = e.service.address || e.node.address;
     const ownAddress = e.service.address !== "" && e.service.address !== e.node.address && isIP(e.service.address) !== 0;
     const target = ownAddress ? `${ipToHex(addr)}.addr.${e.node.datacenter}.${this.domain}` : isIP(addr) === 0 ? fqdn(addr) : `${e.node.node.toLowerCase()}.node.${e.node.datacenter}.${this.domain}`;
     const warning = e.checks.some((c) => c.status === "warning");
     const weight = warning ? e.service.weights.warning : e.service.weights.passing;
-    this.answers.push({
-      type: "SRV",
-      name: bare(qname),
-      ttl,
-      class: "IN",
-      data: { priority: 1, weight, port: e.service.port, target: bare(target) },
-    });
-    if (isIP(addr) !== 0) this.additionals.push(...addressRecords(target, addr, ttl, "ANY"));
-    if (!ownAddress && this.view.config.enableAdditionalNodeMetaTxt) this.additionals.push(...metaTxt(target, e.node, ttl));
+    const extra: Answer[] = [];
+    if (isIP(addr) !== 0) extra.push(...addressRecords(target, addr, ttl, "ANY"));
+    if (!ownAddress && this.view.config.enableAdditionalNodeMetaTxt) extra.push(...metaTxt(target, e.node, ttl));
+    return { data: { priority: 1, weight, port: e.service.port, target: bare(target) }, extra };
   }
 
   /**

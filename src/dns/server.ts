@@ -1,7 +1,8 @@
 import type { Socket as BunSocket, TCPSocketListener } from "bun";
-import dnsPacket, { type Answer, type DecodedPacket, type Packet, type Question } from "dns-packet";
+import dnsPacket, { type Answer, type DecodedPacket, type Question } from "dns-packet";
 import { type DnsResult, type DnsView, lookup, NOT_OURS, type Rcode } from "./lookup.ts";
 import { udpExchange } from "./udp.ts";
+import { encodeResponse, questionBytes, type Response } from "./wire.ts";
 
 // The DNS listener on 8600, UDP and TCP. Every packet gets an answer or is dropped; none
 // can crash the agent. Over UDP an answer never exceeds what the query invites (512 bytes,
@@ -111,33 +112,33 @@ export class DnsServer {
       result = { rcode: "SERVFAIL", answers: [], authorities: [], additionals: [] };
     }
     if (result === NOT_OURS) {
-      if (this.opts.recursors.length > 0) return this.recurse(msg).then((relayed) => relayed ?? this.bare(id, flags, "SERVFAIL", q));
+      if (this.opts.recursors.length > 0) return this.recurse(msg).then((relayed) => relayed ?? this.bare(id, flags, "SERVFAIL", q, msg));
       result = q.name.toLowerCase().endsWith("arpa")
         ? { rcode: "NXDOMAIN", answers: [], authorities: [], additionals: [] }
         : { rcode: "SERVFAIL", answers: [], authorities: [], additionals: [] };
     }
     const ednsSize = opt ? Math.min(Math.max(opt.udpPayloadSize ?? DEFAULT_UDP_SIZE, DEFAULT_UDP_SIZE), MAX_UDP_SIZE) : undefined;
-    const packet: Packet = {
+    let respFlags = dnsPacket.AUTHORITATIVE_ANSWER | (flags & dnsPacket.RECURSION_DESIRED) | (this.opts.recursors.length > 0 ? dnsPacket.RECURSION_AVAILABLE : 0) | RCODES[result.rcode];
+    if (result.cut && view.config.enableTruncate) respFlags |= dnsPacket.TRUNCATED_RESPONSE;
+    const resp: Response = {
       id,
-      type: "response",
-      flags: dnsPacket.AUTHORITATIVE_ANSWER | (flags & dnsPacket.RECURSION_DESIRED) | (this.opts.recursors.length > 0 ? dnsPacket.RECURSION_AVAILABLE : 0) | RCODES[result.rcode],
-      questions: [q],
+      flags: respFlags,
+      question: questionBytes(msg),
+      questionName: q.name,
       answers: result.answers,
       authorities: result.authorities,
-      additionals: result.additionals,
+      additionals: opt ? [...result.additionals, { type: "OPT", name: ".", udpPayloadSize: ednsSize ?? DEFAULT_UDP_SIZE } as Answer] : result.additionals,
     };
-    if (opt) packet.additionals = [...packet.additionals!, { type: "OPT", name: ".", udpPayloadSize: ednsSize ?? DEFAULT_UDP_SIZE } as Answer];
-    if (result.cut && view.config.enableTruncate) packet.flags = (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE;
-    if (transport === "udp") trimUdp(packet, ednsSize ?? DEFAULT_UDP_SIZE, opt === undefined, view.config.udpAnswerLimit, view.config.enableTruncate);
-    return this.encode(packet, transport === "tcp" ? MAX_TCP_MESSAGE : (ednsSize ?? DEFAULT_UDP_SIZE));
+    if (!resp.question) return this.bare(id, flags, "FORMERR"); // a compressed question: nobody sends one
+    return this.encode(resp, transport === "tcp" ? MAX_TCP_MESSAGE : (ednsSize ?? DEFAULT_UDP_SIZE), transport === "udp");
   }
 
-  private encode(packet: Packet, max: number): Buffer | undefined {
+  /** Encodes; over UDP cuts what does not fit (see fitUdp); a single record too big for TCP goes as TC. */
+  private encode(resp: Response, max: number, udp: boolean): Buffer | undefined {
     try {
-      const out = dnsPacket.encode(packet);
+      const out = udp ? fitUdp(resp, max) : encodeResponse(resp);
       if (out.length <= max) return out;
-      // Still too big (one huge record): the header and question alone, flagged TC.
-      return dnsPacket.encode({ ...packet, flags: (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: [] });
+      return encodeResponse({ ...resp, flags: resp.flags | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: [] });
     } catch (err) {
       this.opts.logger.warn(`dns: cannot encode answer: ${(err as Error).message}`);
       return undefined;
@@ -145,18 +146,20 @@ export class DnsServer {
   }
 
   /** An answer with no records: FORMERR, NOTIMP, SERVFAIL. */
-  private bare(id: number, reqFlags: number, rcode: Rcode, q?: Question): Buffer | undefined {
+  private bare(id: number, reqFlags: number, rcode: Rcode, q?: Question, msg?: Buffer): Buffer | undefined {
+    const question = q && msg ? questionBytes(msg) : undefined;
     return this.encode(
       {
         id,
-        type: "response",
         flags: (reqFlags & (dnsPacket.RECURSION_DESIRED | 0x7800)) | RCODES[rcode],
-        questions: q ? [q] : [],
+        question,
+        questionName: q?.name ?? "",
         answers: [],
         authorities: [],
         additionals: [],
       },
       DEFAULT_UDP_SIZE,
+      false,
     );
   }
 
@@ -179,48 +182,42 @@ function whenReady(out: Buffer | undefined | Promise<Buffer | undefined>, send: 
 }
 
 /**
- * Consul's trimUDPResponse: without EDNS at most udp_answer_limit answers; then fewer until
- * the message fits. ADDITIONAL keeps only records for names still answered. TC is set when
- * the size forced a cut (or a count cut, with enable_truncate).
+ * Consul's trimUDPResponse, after lookup already drew at most udp_answer_limit answers for
+ * a query without EDNS: if the message is still larger than the buffer, keep the largest
+ * prefix of answers that fits (ADDITIONAL keeps only records about names still answered),
+ * and flag TC.
  */
-function trimUdp(p: Packet, maxSize: number, noEdns: boolean, answerLimit: number, enableTruncate: boolean): void {
-  const answers = p.answers ?? [];
-  const extra = p.additionals ?? [];
-  let truncated = false;
-  if (noEdns && answers.length > answerLimit) {
-    p.answers = answers.slice(0, answerLimit);
-    syncAdditionals(p, extra);
-    truncated = enableTruncate;
+function fitUdp(resp: Response, maxSize: number): Buffer {
+  const full = encodeResponse(resp);
+  if (full.length <= maxSize) return full;
+  const all = resp.answers;
+  const extra = resp.additionals;
+  const withAnswers = (n: number): Response => {
+    const answers = all.slice(0, n);
+    return { ...resp, flags: resp.flags | dnsPacket.TRUNCATED_RESPONSE, answers, additionals: additionalsFor(answers, extra) };
+  };
+  let lo = 0;
+  let hi = all.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (encodeResponse(withAnswers(mid)).length <= maxSize) lo = mid;
+    else hi = mid - 1;
   }
-  if (dnsPacket.encodingLength(p) > maxSize) {
-    let lo = 0;
-    let hi = p.answers!.length;
-    const all = p.answers!;
-    // Largest prefix of the answers that fits.
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      p.answers = all.slice(0, mid);
-      syncAdditionals(p, extra);
-      if (dnsPacket.encodingLength(p) <= maxSize) lo = mid;
-      else hi = mid - 1;
-    }
-    p.answers = all.slice(0, lo);
-    syncAdditionals(p, extra);
-    if (dnsPacket.encodingLength(p) > maxSize) p.additionals = (p.additionals ?? []).filter((a) => a.type === "OPT");
-    truncated = true;
-  }
-  if (truncated) p.flags = (p.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE;
+  const best = withAnswers(lo);
+  const out = encodeResponse(best);
+  if (out.length <= maxSize) return out;
+  return encodeResponse({ ...best, additionals: extra.filter((a) => a.type === "OPT") });
 }
 
-/** Keeps, from the full ADDITIONAL section `extra`, the records about names still answered. */
-function syncAdditionals(p: Packet, extra: Answer[]): void {
+/** From the full ADDITIONAL section, the records about names the answers still mention. */
+function additionalsFor(answers: Answer[], extra: Answer[]): Answer[] {
   const names = new Set<string>();
-  for (const a of p.answers ?? []) {
+  for (const a of answers) {
     names.add(a.name.toLowerCase());
     if (a.type === "SRV") names.add(a.data.target.toLowerCase());
     if (a.type === "NS" || a.type === "CNAME") names.add(a.data.toLowerCase());
   }
-  p.additionals = extra.filter((a) => a.type === "OPT" || names.has(a.name.toLowerCase()));
+  return extra.filter((a) => a.type === "OPT" || names.has(a.name.toLowerCase()));
 }
 
 function splitRecursor(r: string): { host: string; port: number } {
