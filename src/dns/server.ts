@@ -1,8 +1,9 @@
 import type { Socket as BunSocket, TCPSocketListener } from "bun";
-import dnsPacket, { type Answer, type DecodedPacket, type Question } from "dns-packet";
+import dnsPacket, { type Answer, type Question } from "dns-packet";
 import { type DnsResult, type DnsView, lookup, NOT_OURS, type Rcode } from "./lookup.ts";
 import { udpExchange } from "./udp.ts";
-import { encodeResponse, questionBytes, type Response } from "./wire.ts";
+import { Malformed, parseQuery, type Query } from "./query.ts";
+import { encodeResponse, type Response } from "./wire.ts";
 
 // The DNS listener on 8600, UDP and TCP. Every packet gets an answer or is dropped; none
 // can crash the agent. Over UDP an answer never exceeds what the query invites (512 bytes,
@@ -90,46 +91,42 @@ export class DnsServer {
     const id = msg.readUInt16BE(0);
     const flags = msg.readUInt16BE(2);
     if (flags & QR) return undefined; // a response sent to us: answering it could start a loop
-    let req: DecodedPacket;
-    try {
-      req = dnsPacket.decode(msg);
-    } catch {
-      return this.bare(id, flags, "FORMERR");
-    }
     if ((flags >> 11) & 0xf) return this.bare(id, flags, "NOTIMP"); // only QUERY (opcode 0)
-    const questions = req.questions ?? [];
-    if (questions.length !== 1) return this.bare(id, flags, "FORMERR");
-    const q = questions[0]!;
-    const opt = (req.additionals ?? []).find((a) => a.type === "OPT") as (Answer & { udpPayloadSize?: number }) | undefined;
-    const view = this.opts.view();
-    let result: DnsResult | typeof NOT_OURS;
-    // Without EDNS a UDP answer carries at most udp_answer_limit records: build no more.
-    const maxAnswers = transport === "udp" && !opt ? view.config.udpAnswerLimit : Number.POSITIVE_INFINITY;
+    let q: Query;
     try {
-      result = lookup(view, q, maxAnswers);
+      q = parseQuery(msg);
+    } catch (err) {
+      if (err instanceof Malformed) return this.bare(id, flags, "FORMERR");
+      throw err;
+    }
+    const view = this.opts.view();
+    // Without EDNS a UDP answer carries at most udp_answer_limit records: build no more.
+    const maxAnswers = transport === "udp" && q.ednsSize === undefined ? view.config.udpAnswerLimit : Number.POSITIVE_INFINITY;
+    let result: DnsResult | typeof NOT_OURS;
+    try {
+      result = lookup(view, { name: q.name, type: q.type } as Question, maxAnswers);
     } catch (err) {
       this.opts.logger.warn(`dns: lookup of ${q.name} failed: ${(err as Error).message}`);
       result = { rcode: "SERVFAIL", answers: [], authorities: [], additionals: [] };
     }
     if (result === NOT_OURS) {
-      if (this.opts.recursors.length > 0) return this.recurse(msg).then((relayed) => relayed ?? this.bare(id, flags, "SERVFAIL", q, msg));
+      if (this.opts.recursors.length > 0) return this.recurse(msg).then((relayed) => relayed ?? this.bare(id, flags, "SERVFAIL", q));
       result = q.name.toLowerCase().endsWith("arpa")
         ? { rcode: "NXDOMAIN", answers: [], authorities: [], additionals: [] }
         : { rcode: "SERVFAIL", answers: [], authorities: [], additionals: [] };
     }
-    const ednsSize = opt ? Math.min(Math.max(opt.udpPayloadSize ?? DEFAULT_UDP_SIZE, DEFAULT_UDP_SIZE), MAX_UDP_SIZE) : undefined;
+    const ednsSize = q.ednsSize === undefined ? undefined : Math.min(Math.max(q.ednsSize, DEFAULT_UDP_SIZE), MAX_UDP_SIZE);
     let respFlags = dnsPacket.AUTHORITATIVE_ANSWER | (flags & dnsPacket.RECURSION_DESIRED) | (this.opts.recursors.length > 0 ? dnsPacket.RECURSION_AVAILABLE : 0) | RCODES[result.rcode];
     if (result.cut && view.config.enableTruncate) respFlags |= dnsPacket.TRUNCATED_RESPONSE;
     const resp: Response = {
       id,
       flags: respFlags,
-      question: questionBytes(msg),
+      question: q.question,
       questionName: q.name,
       answers: result.answers,
       authorities: result.authorities,
-      additionals: opt ? [...result.additionals, { type: "OPT", name: ".", udpPayloadSize: ednsSize ?? DEFAULT_UDP_SIZE } as Answer] : result.additionals,
+      additionals: ednsSize === undefined ? result.additionals : [...result.additionals, { type: "OPT", name: ".", udpPayloadSize: ednsSize } as Answer],
     };
-    if (!resp.question) return this.bare(id, flags, "FORMERR"); // a compressed question: nobody sends one
     return this.encode(resp, transport === "tcp" ? MAX_TCP_MESSAGE : (ednsSize ?? DEFAULT_UDP_SIZE), transport === "udp");
   }
 
@@ -146,13 +143,12 @@ export class DnsServer {
   }
 
   /** An answer with no records: FORMERR, NOTIMP, SERVFAIL. */
-  private bare(id: number, reqFlags: number, rcode: Rcode, q?: Question, msg?: Buffer): Buffer | undefined {
-    const question = q && msg ? questionBytes(msg) : undefined;
+  private bare(id: number, reqFlags: number, rcode: Rcode, q?: Query): Buffer | undefined {
     return this.encode(
       {
         id,
         flags: (reqFlags & (dnsPacket.RECURSION_DESIRED | 0x7800)) | RCODES[rcode],
-        question,
+        question: q?.question,
         questionName: q?.name ?? "",
         answers: [],
         authorities: [],

@@ -195,18 +195,3 @@ function nameLength(n: string): number {
   const labels = n === "" || n === "." ? [] : (n.endsWith(".") ? n.slice(0, -1) : n).split(".");
   return labels.reduce((sum, l) => sum + 1 + Buffer.byteLength(l), 1);
 }
-
-/** The question section of a query: from offset 12 to the end of its QTYPE/QCLASS. */
-export function questionBytes(msg: Buffer): Buffer | undefined {
-  let at = 12;
-  while (at < msg.length) {
-    const len = msg[at]!;
-    if (len === 0) {
-      at += 1;
-      return at + 4 <= msg.length ? msg.subarray(12, at + 4) : undefined;
-    }
-    if (len & 0xc0) return undefined; // a pointer in the question: let the general path answer
-    at += 1 + len;
-  }
-  return undefined;
-}
