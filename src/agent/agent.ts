@@ -5,6 +5,8 @@ import { dirname, join } from "node:path";
 import type { AgentConfig, LoadedConfig } from "../config/types.ts";
 import type { DnsView } from "../dns/lookup.ts";
 import { DnsServer } from "../dns/server.ts";
+import { GossipPool } from "../gossip/pool.ts";
+import { type SerfMember, STATUS_CODE } from "../gossip/serf-node.ts";
 import { createApp } from "../http/app.ts";
 import { splitUrl } from "../http/path.ts";
 import { ConsulError } from "../lib/errors.ts";
@@ -20,7 +22,7 @@ import { advertiseAddress } from "./address.ts";
 import { AntiEntropy, type CatalogAccess, type NodeInfo } from "./anti-entropy.ts";
 import { LocalState } from "./local.ts";
 import { Persistence } from "./persist.ts";
-import { selfInfo } from "./self.ts";
+import { lanTags, selfInfo } from "./self.ts";
 
 // The agent: owns the configuration, its local services and checks (kept in the catalog by
 // anti-entropy), the server role when -server is set, and the HTTP listeners. Everything an
@@ -55,6 +57,7 @@ export class Agent {
   private healthEndpoint: HealthEndpoint | undefined;
   private readonly listeners: BunServer<undefined>[] = [];
   private dns: DnsServer | undefined;
+  private gossip: GossipPool | undefined;
   private reapTimer: ReturnType<typeof setInterval> | undefined;
   private readonly reapIntervalMs: number;
   private readonly persistence: Persistence | undefined;
@@ -112,7 +115,7 @@ export class Agent {
         trailingLogs: this.config.raftTrailingLogs,
         tombstoneTtlMs: 15 * 60_000,
         datacenter: this.config.datacenter,
-        members: () => [this.selfMember()],
+        members: () => this.clusterMembers(),
         logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
         onFatal: (err) => {
           log.error(`fatal: ${err.message}; shutting down`);
@@ -128,9 +131,102 @@ export class Agent {
     this.antiEntropy.start();
     this.reapTimer = setInterval(() => this.local.reapCritical(), this.reapIntervalMs);
     this.reapTimer.unref?.();
+    await this.startGossip();
     this.listen();
     await this.startDns();
   }
+
+  /** The LAN pool on serf_lan (-1 disables), then -join (fatal if nobody answers) and -retry-join. */
+  private async startGossip(): Promise<void> {
+    const c = this.config;
+    if (c.ports.serfLan < 0) return;
+    const log = this.logger.withTag("serf");
+    this.gossip = new GossipPool({
+      name: c.nodeName,
+      bindIp: c.bindAddr,
+      advertiseIp: this.advertiseAddr,
+      port: c.ports.serfLan,
+      tags: lanTags(this),
+      keyring: c.encrypt ? [new Uint8Array(Buffer.from(c.encrypt, "base64"))] : [],
+      reconnectTimeoutMs: c.reconnectTimeoutMs,
+      leavePropagateDelayMs: c.dev ? 100 : 3000,
+      tune: c.dev ? { probeIntervalMs: 100, probeTimeoutMs: 100, gossipIntervalMs: 100, suspicionMult: 3 } : undefined,
+      logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
+      // Membership moved: the leader brings the catalog along (serfHealth, deregistration).
+      onChange: () => void this.server?.reconcile(),
+      onUserEvent: (e) => log.info(`Received user event: name=${e.name} ltime=${e.ltime}`),
+    });
+    await this.gossip.start();
+    if (c.startJoin.length > 0) {
+      try {
+        const n = await this.gossip.join(c.startJoin);
+        this.logger.info(`Join completed. Initial agents synced with: ${n}`);
+      } catch (err) {
+        throw new Error(`Failed to join ${c.startJoin.join(", ")}: ${(err as Error).message}`);
+      }
+    }
+    if (c.retryJoin.length > 0) void this.retryJoin(c.retryJoin);
+  }
+
+  /** -retry-join: keep trying every retry_interval until one answers or retry_max attempts fail. */
+  private async retryJoin(addrs: string[]): Promise<void> {
+    const c = this.config;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        const n = await this.gossip!.join(addrs);
+        this.logger.info(`Join cluster completed. Synced with ${n} initial agents`);
+        return;
+      } catch (err) {
+        if (c.retryMax > 0 && attempt >= c.retryMax) {
+          this.logger.error(`max join retry exhausted, exiting`);
+          this.onFatal?.(new Error(`max join retry exhausted: ${(err as Error).message}`));
+          return;
+        }
+        this.logger.warn(`Join cluster failed, will retry: cluster=LAN retry_interval=${c.retryIntervalMs / 1000}s error="${(err as Error).message}"`);
+      }
+      await Bun.sleep(c.retryIntervalMs);
+    }
+  }
+
+  /** Gossip members for /v1/agent/members and the CLI; just this agent when gossip is off. */
+  members(): SerfMember[] {
+    return this.gossip?.members() ?? [];
+  }
+
+  /** This agent's member record as /v1/agent/self shows it. */
+  memberSelf(): Record<string, unknown> | undefined {
+    const me = this.gossip?.members().find((m) => m.name === this.config.nodeName);
+    return me ? memberJson(me) : undefined;
+  }
+
+  async join(addr: string): Promise<number> {
+    if (!this.gossip) throw new ConsulError(500, "gossip is disabled on this agent (ports.serf_lan = -1)");
+    try {
+      return await this.gossip.join([addr]);
+    } catch (err) {
+      throw new ConsulError(500, `Failed to join ${addr}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Graceful leave: the others see this node `left`. Once only. */
+  leaveCluster(): Promise<void> {
+    this.leaving ??= (async () => {
+      if (!this.gossip) return;
+      this.logger.info("Gracefully leaving the cluster");
+      await this.gossip.leave();
+    })();
+    return this.leaving;
+  }
+
+  private leaving: Promise<void> | undefined;
+
+  forceLeave(node: string, prune: boolean): void {
+    if (!this.gossip?.forceLeave(node, prune)) throw new ConsulError(500, `agent: No node found with name '${node}'`);
+  }
+
+  /** Set by whoever runs the agent: PUT /v1/agent/leave ends the process after the leave. */
+  onLeave: (() => void) | undefined;
+  onFatal: ((err: Error) => void) | undefined;
 
   /** DNS on ports.dns (-1 disables), answering from the catalog this agent can read. */
   private async startDns(): Promise<void> {
@@ -237,9 +333,14 @@ export class Agent {
     }
   }
 
-  /** Graceful stop: stop accepting, flush the log, remove the pid file. Idempotent. */
-  stop(): Promise<void> {
+  /**
+   * Stop: leave the cluster first when `leave` (others then see this node left, not failed),
+   * stop accepting, flush the log, remove the pid file. Idempotent.
+   */
+  stop(opts: { leave: boolean } = { leave: false }): Promise<void> {
     this.stopping ??= (async () => {
+      if (opts.leave) await this.leaveCluster();
+      this.gossip?.stop();
       for (const l of this.listeners) l.stop(true);
       this.dns?.stop();
       if (this.reapTimer) clearInterval(this.reapTimer);
@@ -297,9 +398,9 @@ export class Agent {
     };
   }
 
-  /** This agent as a cluster member; gossip will add the others. */
-  private selfMember(): Member {
-    return {
+  /** Cluster members as the leader mirrors them into the catalog; just this agent without gossip. */
+  private clusterMembers(): Member[] {
+    const self: Member = {
       name: this.config.nodeName,
       id: this.nodeId,
       address: this.advertiseAddr,
@@ -307,6 +408,15 @@ export class Agent {
       serverPort: this.config.server ? this.config.ports.server : undefined,
       build: `${CONSUL_COMPAT_VERSION}:${REVISION}`,
     };
+    if (!this.gossip) return [self];
+    return this.gossip.members().map((m): Member => ({
+      name: m.name,
+      id: m.tags.id ?? "",
+      address: m.addr,
+      status: m.status === "failed" ? "failed" : m.status === "left" ? "left" : "alive",
+      serverPort: m.tags.role === "consul" && m.tags.port ? Number(m.tags.port) : undefined,
+      build: m.tags.build ?? "",
+    }));
   }
 
   private logFns(): { info(m: string): void; warn(m: string): void; debug(m: string): void } {
@@ -355,4 +465,21 @@ function loadNodeId(config: AgentConfig): string {
   const id = crypto.randomUUID();
   writeFileSync(file, id);
   return id;
+}
+
+/** A member as /v1/agent/members and /v1/agent/self write it (numeric Status, Vsn spelled out). */
+export function memberJson(m: SerfMember): Record<string, unknown> {
+  return {
+    Name: m.name,
+    Addr: m.addr,
+    Port: m.port,
+    Tags: m.tags,
+    Status: STATUS_CODE[m.status],
+    ProtocolMin: m.vsn[0] ?? 0,
+    ProtocolMax: m.vsn[1] ?? 0,
+    ProtocolCur: m.vsn[2] ?? 0,
+    DelegateMin: m.vsn[3] ?? 0,
+    DelegateMax: m.vsn[4] ?? 0,
+    DelegateCur: m.vsn[5] ?? 0,
+  };
 }

@@ -4,7 +4,8 @@ import type { Agent } from "./agent.ts";
 // GET /v1/agent/self, shaped as Consul's: Config, DebugConfig, Coord, Member, Stats, Meta.
 // Stats values are strings, as Consul's are.
 
-export function selfInfo(agent: Agent, raft: RaftNode["stats"] | undefined): Record<string, unknown> {
+/** The Serf tags Consul gives a LAN member (gossip-protocol.md §11), so peers know servers. */
+export function lanTags(agent: Pick<Agent, "config" | "nodeId" | "versionInfo">): Record<string, string> {
   const c = agent.config;
   const v = agent.versionInfo;
   const tags: Record<string, string> = {
@@ -22,7 +23,16 @@ export function selfInfo(agent: Agent, raft: RaftNode["stats"] | undefined): Rec
     tags.raft_vsn = "3";
     if (c.bootstrap) tags.bootstrap = "1";
     if (c.bootstrapExpect > 0) tags.expect = String(c.bootstrapExpect);
+    tags.wan_join_port = String(c.ports.serfWan);
   }
+  return tags;
+}
+
+export function selfInfo(agent: Agent, raft: RaftNode["stats"] | undefined): Record<string, unknown> {
+  const c = agent.config;
+  const v = agent.versionInfo;
+  const tags = lanTags(agent);
+  const me = agent.memberSelf();
   return {
     Config: {
       Datacenter: c.datacenter,
@@ -52,15 +62,15 @@ export function selfInfo(agent: Agent, raft: RaftNode["stats"] | undefined): Rec
       TsVersion: v.ours,
     },
     Coord: null,
-    Member: {
+    Member: me ?? {
       Name: c.nodeName,
       Addr: agent.advertiseAddr,
       Port: c.ports.serfLan,
       Tags: tags,
       Status: 1,
-      ProtocolMin: v.protocol.min,
-      ProtocolMax: v.protocol.max,
-      ProtocolCur: v.protocol.default,
+      ProtocolMin: 1,
+      ProtocolMax: 5,
+      ProtocolCur: 2,
       DelegateMin: 2,
       DelegateMax: 5,
       DelegateCur: 4,

@@ -77,11 +77,20 @@ export default defineTscCommand({
         const graceful = sig === "SIGINT" ? !config.skipLeaveOnInterrupt : config.leaveOnTerminate;
         if (graceful) log.info("Gracefully shutting down agent...");
         else log.info("Graceful shutdown disabled. Exiting");
-        await agent.stop();
+        await agent.stop({ leave: graceful });
         if (graceful) log.info("Graceful exit completed");
         const code = graceful ? 0 : 1;
         log.info(`Exit code: code=${code}`);
         resolve(code);
+      };
+      // PUT /v1/agent/leave has left the cluster and stopped the agent: exit as a graceful leave does.
+      agent.onLeave = () => {
+        log.info("Graceful exit completed");
+        resolve(0);
+      };
+      agent.onFatal = (err) => {
+        log.error(err.message);
+        void agent.stop().finally(() => resolve(1));
       };
       process.on("SIGINT", () => void stopOn("SIGINT"));
       process.on("SIGTERM", () => void stopOn("SIGTERM"));

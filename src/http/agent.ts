@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import type { Agent } from "../agent/agent.ts";
+import { type Agent, memberJson } from "../agent/agent.ts";
 import { checkInput } from "../agent/anti-entropy.ts";
 import type { LocalCheck, LocalService } from "../agent/local.ts";
 import { DefinitionError, parseCheckDefinition, parseServiceDefinition } from "../config/definitions.ts";
@@ -108,6 +108,36 @@ function healthAnswer(c: Context<AgentEnv>, status: keyof typeof aggregateCode, 
 
 export const agentRoutes = new Hono<AgentEnv>()
   .get("/self", (c) => json(c, c.var.agent.self()))
+  .get("/members", (c) => {
+    // No WAN pool yet: a WAN member list is empty rather than a LAN one passed off as WAN.
+    if (flag(c, "wan")) return json(c, []);
+    return json(c, c.var.agent.members().map(memberJson));
+  })
+  .all(
+    "/join/*",
+    putOnly(async (c) => {
+      if (flag(c, "wan")) throw new ConsulError(500, "WAN join is not supported by this agent yet");
+      await c.var.agent.join(pathTail(c, "/v1/agent/join/"));
+      return c.body(null, 200);
+    }),
+  )
+  .all(
+    "/leave",
+    putOnly(async (c) => {
+      const agent = c.var.agent;
+      await agent.leaveCluster();
+      // Answer first, then stop: stopping closes this very connection.
+      setTimeout(() => void agent.stop().then(() => agent.onLeave?.()), 50);
+      return c.body(null, 200);
+    }),
+  )
+  .all(
+    "/force-leave/*",
+    putOnly((c) => {
+      c.var.agent.forceLeave(pathTail(c, "/v1/agent/force-leave/"), flag(c, "prune"));
+      return c.body(null, 200);
+    }),
+  )
   .get("/services", (c) => {
     const agent = c.var.agent;
     const filter = compileListFilter(c.req.query("filter") ?? "");

@@ -5,6 +5,7 @@ import { RaftNode } from "../raft/node.ts";
 import type { StateStore } from "../state/store.ts";
 import { type Command, encodeCommand } from "./commands.ts";
 import { type ApplyResult, Fsm } from "./fsm.ts";
+import { SERF_CHECK_ID } from "../state/catalog-types.ts";
 import { type Member, reconcileMember } from "./leader.ts";
 
 // The server role: Raft + FSM + state store. Writes go through the log; reads are answered
@@ -113,11 +114,19 @@ export class Server {
     this.reconciling ??= (async () => {
       try {
         if (!this.raft.readable) return;
-        for (const m of this.opts.members()) {
+        const members = this.opts.members();
+        for (const m of members) {
           const action = reconcileMember(this.store, m, this.opts.datacenter);
           if (!action) continue;
           if (action.type === "register") await this.apply({ type: "register", ...action.req });
           else await this.apply({ type: "deregister", node: action.node, serviceId: "", checkId: "" });
+        }
+        // Nodes gossip has reaped (or never knew) but the catalog still links to serfHealth.
+        const known = new Set(members.map((m) => m.name.toLowerCase()));
+        for (const c of this.store.catalog.checksInState(undefined, "any").checks) {
+          if (c.checkId === SERF_CHECK_ID && !known.has(c.node.toLowerCase())) {
+            await this.apply({ type: "deregister", node: c.node, serviceId: "", checkId: "" });
+          }
         }
       } catch (err) {
         this.opts.logger.warn(`failed to reconcile members: ${(err as Error).message}`);

@@ -67,6 +67,7 @@ export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: 
     },
   };
   if (opts.waitLeader !== false) await waitFor(async () => (await leaderOf(url)) !== "", 15_000, () => `agent on ${ip} never got a leader:\n${agent.output()}`);
+  else await waitFor(async () => (await fetch(`${url}/v1/agent/self`).catch(() => undefined))?.ok === true, 15_000, () => `agent on ${ip} never answered:\n${agent.output()}`);
   return agent;
 }
 
