@@ -14,6 +14,8 @@ import { setLevel } from "../lib/logger.ts";
 import { CatalogEndpoint } from "../server/endpoints/catalog.ts";
 import { HealthEndpoint } from "../server/endpoints/health.ts";
 import { KvsEndpoint } from "../server/endpoints/kvs.ts";
+import { RpcClient, type ServerAddr } from "../rpc/client.ts";
+import { RpcServer } from "../rpc/server.ts";
 import type { Member } from "../server/leader.ts";
 import type { QueryOptions } from "../server/query.ts";
 import { Server } from "../server/server.ts";
@@ -55,6 +57,10 @@ export class Agent {
   private kvEndpoint: KvsEndpoint | undefined;
   private catalogEndpoint: CatalogEndpoint | undefined;
   private healthEndpoint: HealthEndpoint | undefined;
+  private statusEndpoint: StatusApi | undefined;
+  private rpcServer: RpcServer | undefined;
+  /** A client agent reaches servers through this; a server answers in-process. */
+  private rpcClient: RpcClient | undefined;
   private readonly listeners: BunServer<undefined>[] = [];
   private dns: DnsServer | undefined;
   private gossip: GossipPool | undefined;
@@ -126,6 +132,14 @@ export class Agent {
       this.kvEndpoint = new KvsEndpoint(this.server);
       this.catalogEndpoint = new CatalogEndpoint(this.server, this.config.datacenter);
       this.healthEndpoint = new HealthEndpoint(this.server);
+      this.statusEndpoint = { leader: async () => this.server?.leaderAddr ?? "", peers: async () => [this.rpcAddr()] };
+      this.startRpcServer();
+    } else {
+      this.rpcClient = new RpcClient(() => this.knownServers());
+      this.kvEndpoint = this.rpcClient.proxy<KvsEndpoint>("KVS");
+      this.catalogEndpoint = this.rpcClient.proxy<CatalogEndpoint>("Catalog");
+      this.healthEndpoint = this.rpcClient.proxy<HealthEndpoint>("Health");
+      this.statusEndpoint = this.rpcClient.proxy<StatusApi>("Status");
     }
     this.loadDefinitions();
     this.antiEntropy.start();
@@ -134,6 +148,29 @@ export class Agent {
     await this.startGossip();
     this.listen();
     await this.startDns();
+  }
+
+  /** Agent RPC on the server port, bound to the bind address, for client agents. */
+  private startRpcServer(): void {
+    const c = this.config;
+    if (c.ports.server < 0) return;
+    this.rpcServer = new RpcServer(
+      {
+        KVS: { target: this.kvEndpoint!, methods: ["get", "list", "listKeys", "apply", "txn"] },
+        Catalog: { target: this.catalogEndpoint!, methods: ["register", "deregister", "datacenters", "listNodes", "listServices", "serviceNodes", "nodeServices"] },
+        Health: { target: this.healthEndpoint!, methods: ["nodeChecks", "serviceChecks", "serviceNodes", "checksInState"] },
+        Status: { target: this.statusEndpoint!, methods: ["leader", "peers"] },
+      },
+      this.logger.withTag("rpc"),
+    );
+    this.rpcServer.start(c.bindAddr, c.ports.server);
+  }
+
+  /** Servers a client agent can call: alive members tagged role=consul with an RPC port. */
+  private knownServers(): ServerAddr[] {
+    return this.members()
+      .filter((m) => m.status === "alive" && m.tags.role === "consul" && /^\d+$/.test(m.tags.port ?? ""))
+      .map((m) => ({ name: m.name, ip: m.addr, port: Number(m.tags.port) }));
   }
 
   /** The LAN pool on serf_lan (-1 disables), then -join (fatal if nobody answers) and -retry-join. */
@@ -153,7 +190,11 @@ export class Agent {
       tune: c.dev ? { probeIntervalMs: 100, probeTimeoutMs: 100, gossipIntervalMs: 100, suspicionMult: 3 } : undefined,
       logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
       // Membership moved: the leader brings the catalog along (serfHealth, deregistration).
-      onChange: () => void this.server?.reconcile(),
+      onChange: () => {
+        void this.server?.reconcile();
+        // A client that just learned of a server can now sync its services.
+        if (this.rpcClient) this.antiEntropy.trigger();
+      },
       onUserEvent: (e) => log.info(`Received user event: name=${e.name} ltime=${e.ltime}`),
     });
     await this.gossip.start();
@@ -341,6 +382,8 @@ export class Agent {
     this.stopping ??= (async () => {
       if (opts.leave) await this.leaveCluster();
       this.gossip?.stop();
+      this.rpcServer?.stop();
+      this.rpcClient?.close();
       for (const l of this.listeners) l.stop(true);
       this.dns?.stop();
       if (this.reapTimer) clearInterval(this.reapTimer);
@@ -368,11 +411,17 @@ export class Agent {
     return this.healthEndpoint;
   }
 
+  status(): StatusApi {
+    if (!this.statusEndpoint) throw new ConsulError(500, "No known Consul servers");
+    return this.statusEndpoint;
+  }
+
   /** How anti-entropy reaches the catalog: in-process on a server; none yet on a client. */
   private catalogAccess(): CatalogAccess | undefined {
     const catalog = this.catalogEndpoint;
     const health = this.healthEndpoint;
     if (!catalog || !health) return undefined;
+    if (this.rpcClient && this.knownServers().length === 0) return undefined; // a client before it has joined
     const q: QueryOptions = { minIndex: 0, maxWaitMs: 0, consistency: "default" };
     return {
       nodeServices: async (node) => {
@@ -427,9 +476,6 @@ export class Agent {
     return this.server?.leaderAddr ?? "";
   }
 
-  peers(): string[] {
-    return this.server ? [this.rpcAddr()] : [];
-  }
 
   rpcAddr(): string {
     return `${this.advertiseAddr}:${this.config.ports.server}`;
@@ -482,4 +528,10 @@ export function memberJson(m: SerfMember): Record<string, unknown> {
     DelegateMax: m.vsn[4] ?? 0,
     DelegateCur: m.vsn[5] ?? 0,
   };
+}
+
+/** Status.Leader / Status.Peers: answered by a server, forwarded by a client. */
+export interface StatusApi {
+  leader(): Promise<string>;
+  peers(): Promise<string[]>;
 }

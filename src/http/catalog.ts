@@ -88,7 +88,7 @@ async function deregister(c: Context<AgentEnv>): Promise<Response> {
 export const catalogRoutes = new Hono<AgentEnv>()
   .all("/register", register)
   .all("/deregister", deregister)
-  .get("/datacenters", (c) => json(c, c.var.agent.catalog().datacenters()))
+  .get("/datacenters", async (c) => json(c, await c.var.agent.catalog().datacenters()))
   .get("/nodes", async (c) => {
     const q = queryOptions(c);
     allowLongPoll(c, q);

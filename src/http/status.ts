@@ -6,11 +6,11 @@ import { json } from "./respond.ts";
 // /v1/status: the leader's and the voters' RPC addresses. Works with no leader ("").
 
 export const status = new Hono<AgentEnv>()
-  .get("/leader", (c) => {
+  .get("/leader", async (c) => {
     checkDatacenter(c);
-    return json(c, c.var.agent.leaderAddr());
+    return json(c, await c.var.agent.status().leader());
   })
-  .get("/peers", (c) => {
+  .get("/peers", async (c) => {
     checkDatacenter(c);
-    return json(c, c.var.agent.peers());
+    return json(c, await c.var.agent.status().peers());
   });

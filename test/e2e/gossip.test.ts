@@ -57,6 +57,32 @@ describe("tsc agents", () => {
     expect(cli(["dig", `@${SERVER}`, "c3.node.consul", "+short"]).stdout).toBe("127.0.0.53\n");
   });
 
+  test("client agents forward to a server over RPC: KV, catalog, status, blocking, anti-entropy", async () => {
+    const client = "127.0.0.52";
+    expect(cli(["kv", "put", "web/key1", "from-client", ...addr(client)]).code).toBe(0);
+    expect(cli(["kv", "get", "web/key1", ...addr(SERVER)]).stdout).toBe("from-client\n");
+    expect(await (await fetch(`http://${client}:8500/v1/status/leader`)).json()).toBe(`${SERVER}:8300`);
+    // A blocking read through the client wakes on a write made at the server.
+    const first = await fetch(`http://${client}:8500/v1/kv/web/key1`);
+    const index = first.headers.get("X-Consul-Index");
+    const blocked = fetch(`http://${client}:8500/v1/kv/web/key1?index=${index}&wait=5s`);
+    await Bun.sleep(200);
+    expect(cli(["kv", "put", "web/key1", "v2", ...addr(SERVER)]).code).toBe(0);
+    const woke = (await (await blocked).json()) as Array<{ Value: string }>;
+    expect(Buffer.from(woke[0]!.Value, "base64").toString()).toBe("v2");
+    // The client's own service reaches the catalog through anti-entropy over RPC.
+    expect((await fetch(`http://${client}:8500/v1/agent/service/register`, { method: "PUT", body: JSON.stringify({ Name: "api", Port: 9000 }) })).status).toBe(200);
+    await waitFor(
+      async () => ((await (await fetch(`http://${SERVER}:8500/v1/catalog/service/api`)).json()) as Array<{ Node: string }>).some((n) => n.Node === "c2"),
+      5000,
+      () => "the client's service never reached the catalog",
+    );
+    const viaClient = (await (await fetch(`http://${client}:8500/v1/health/service/api`)).json()) as Array<{ Node: { Node: string } }>;
+    expect(viaClient.map((e) => e.Node.Node)).toEqual(["c2"]);
+    const bad = await fetch(`http://${client}:8500/v1/catalog/register`, { method: "PUT", body: JSON.stringify({ Node: "x" }) });
+    expect([bad.status, await bad.text()]).toEqual([500, "Must provide address if SkipNodeUpdate is not set"]);
+  });
+
   test("Ctrl-C on a client is a leave: others see left, the catalog drops it", async () => {
     const c3 = agents[2]!;
     expect(await c3.stop("SIGINT")).toBe(0);

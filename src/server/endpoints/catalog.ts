@@ -44,7 +44,7 @@ export class CatalogEndpoint {
     await this.server.apply({ type: "deregister", ...req });
   }
 
-  datacenters(): string[] {
+  async datacenters(): Promise<string[]> {
     return [this.datacenter];
   }
 

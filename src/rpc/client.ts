@@ -1,0 +1,132 @@
+import { connect, type Socket } from "node:net";
+import { ConsulError } from "../lib/errors.ts";
+import { FrameReader, frame, PROTO_RPC, type RpcResponse } from "./protocol.ts";
+
+// The client side of agent RPC: one multiplexed connection per server, opened on demand.
+// A client agent picks a server among those gossip knows (role=consul); a call that cannot
+// reach one fails with Consul's "No known Consul servers".
+
+export interface ServerAddr {
+  name: string;
+  ip: string;
+  port: number;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+class Connection {
+  private readonly sock: Socket;
+  private readonly pending = new Map<number, Pending>();
+  private readonly reader = new FrameReader();
+  private seq = 0;
+  closed = false;
+
+  constructor(
+    readonly addr: ServerAddr,
+    onClose: () => void,
+  ) {
+    this.sock = connect({ host: addr.ip, port: addr.port });
+    this.sock.setNoDelay(true);
+    this.sock.write(Uint8Array.of(PROTO_RPC));
+    this.sock.on("data", (chunk: Buffer) => {
+      let msgs: unknown[];
+      try {
+        msgs = this.reader.push(chunk);
+      } catch (err) {
+        this.fail(err as Error);
+        return;
+      }
+      for (const m of msgs) {
+        const r = m as RpcResponse;
+        const p = this.pending.get(r.seq);
+        if (!p) continue;
+        this.pending.delete(r.seq);
+        if (r.error) p.reject(new ConsulError(r.error.status, r.error.message));
+        else p.resolve(r.result);
+      }
+    });
+    const close = (err?: Error): void => {
+      this.fail(err ?? new Error(`rpc: connection to ${addr.ip}:${addr.port} closed`));
+      onClose();
+    };
+    this.sock.on("error", (err: NodeJS.ErrnoException) =>
+      close(new Error(err.code === "ECONNREFUSED" ? `dial tcp ${addr.ip}:${addr.port}: connect: connection refused` : err.message)),
+    );
+    this.sock.on("close", () => close());
+  }
+
+  call(method: string, args: unknown[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error("rpc: connection closed"));
+    const seq = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      this.sock.write(frame({ seq, method, args }));
+    });
+  }
+
+  private fail(err: Error): void {
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.sock.destroy();
+  }
+
+  close(): void {
+    this.fail(new Error("rpc: client shutting down"));
+  }
+}
+
+export class RpcClient {
+  private readonly conns = new Map<string, Connection>();
+  private next = 0;
+
+  constructor(private readonly servers: () => ServerAddr[]) {}
+
+  /** Calls `method` on a known server; a transport failure is tried once more on another. */
+  async call(method: string, args: unknown[]): Promise<unknown> {
+    let lastErr: Error | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const conn = this.pick();
+      if (!conn) throw new ConsulError(500, "No known Consul servers");
+      try {
+        return await conn.call(method, args);
+      } catch (err) {
+        if (err instanceof ConsulError) throw err;
+        lastErr = err as Error;
+      }
+    }
+    throw new ConsulError(500, `rpc error making call: ${lastErr?.message ?? "unknown"}`);
+  }
+
+  private pick(): Connection | undefined {
+    const servers = this.servers();
+    if (servers.length === 0) return undefined;
+    const s = servers[this.next++ % servers.length]!;
+    const key = `${s.ip}:${s.port}`;
+    let c = this.conns.get(key);
+    if (!c || c.closed) {
+      c = new Connection(s, () => this.conns.delete(key));
+      this.conns.set(key, c);
+    }
+    return c;
+  }
+
+  close(): void {
+    for (const c of this.conns.values()) c.close();
+    this.conns.clear();
+  }
+
+  /**
+   * A stand-in for a server endpoint object: each method call goes over RPC as
+   * "<service>.<method>". AbortSignals stay behind (a cancelled blocking query simply ends
+   * on the server at its wait time).
+   */
+  proxy<T extends object>(service: string): T {
+    return new Proxy({} as T, {
+      get: (_t, method) => (...args: unknown[]) => this.call(`${service}.${String(method)}`, args.filter((a) => !(a instanceof AbortSignal))),
+    });
+  }
+}
