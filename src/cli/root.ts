@@ -11,6 +11,7 @@ export const root = defineTscCommand({
     "force-leave": () => import("./force-leave.ts").then((m) => m.default),
     info: () => import("./info.ts").then((m) => m.default),
     join: () => import("./join.ts").then((m) => m.default),
+    keygen: () => import("./keygen.ts").then((m) => m.default),
     kv: () => import("./kv/index.ts").then((m) => m.default),
     leave: () => import("./leave.ts").then((m) => m.default),
     maint: () => import("./maint.ts").then((m) => m.default),

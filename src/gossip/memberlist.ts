@@ -16,8 +16,9 @@ import {
 // the time; it answers with effects (datagrams to send, push/pulls to start) and member
 // events. Kept from memberlist: round-robin probing, indirect probes through 3 peers,
 // suspicion with a timeout scaled by cluster size and shortened by independent
-// confirmations, refutation, incarnation rules, gossip with retransmit limits, push/pull
-// merge. Left out for now: Lifeguard's awareness score and the TCP fallback ping.
+// confirmations, the TCP fallback ping (so UDP loss alone rarely accuses anyone),
+// refutation, incarnation rules, gossip with retransmit limits, push/pull merge.
+// Left out for now: Lifeguard's awareness score.
 
 export interface Address {
   ip: string;
@@ -77,7 +78,11 @@ export function lanConfig(self: Pick<MemberlistConfig, "name" | "addr" | "port" 
   };
 }
 
-export type Effect = { kind: "send"; to: Address; bytes: Uint8Array } | { kind: "pushPull"; to: Address };
+export type Effect =
+  | { kind: "send"; to: Address; bytes: Uint8Array }
+  | { kind: "pushPull"; to: Address }
+  /** A ping over TCP; the shell reports an ack with streamAck(seqNo). */
+  | { kind: "tcpPing"; to: Address; seqNo: number; node: string };
 
 export type MemberEvent = { kind: "join" | "update" | "leave" | "fail"; member: Member };
 
@@ -273,6 +278,11 @@ export class Memberlist {
     return user;
   }
 
+  /** The ack of a TCP fallback ping we asked the shell to send. */
+  streamAck(seqNo: number): void {
+    this.onAck(seqNo);
+  }
+
   /** A TCP ping: the shell answers with this ack on the same connection. */
   answerStreamPing(node: string, seqNo: number): Uint8Array | undefined {
     if (node !== "" && node !== this.cfg.name) return undefined;
@@ -299,11 +309,8 @@ export class Memberlist {
       const alive: Alive = { type: "alive", incarnation: n.incarnation, node: n.name, addr: n.addr, port: n.port, meta: n.meta, vsn: n.vsn };
       if (n.state === NODE_STATE.alive) this.onAlive(alive, now, true);
       else if (n.state === NODE_STATE.left) this.onDead({ type: "dead", incarnation: n.incarnation, node: n.name, from: n.name }, now);
-      else {
-        // A node we have never seen still needs an entry before it can be suspected.
-        if (!this.members.has(n.name)) this.onAlive(alive, now, true);
-        this.onSuspect({ type: "suspect", incarnation: n.incarnation, node: n.name, from: this.cfg.name }, now);
-      }
+      // Dead or suspect elsewhere: suspect here (memberlist ignores nodes it never knew).
+      else this.onSuspect({ type: "suspect", incarnation: n.incarnation, node: n.name, from: this.cfg.name }, now);
     }
   }
 
@@ -372,6 +379,8 @@ export class Memberlist {
   private indirectProbe(target: string, seq: number): void {
     const m = this.members.get(target);
     if (!m) return;
+    // memberlist also tries TCP when the target speaks protocol 3 or later.
+    if ((m.vsn[1] ?? 0) >= 3) this.effects.push({ kind: "tcpPing", to: addressOf(m), seqNo: seq, node: m.name });
     for (const peer of this.randomPeers(this.cfg.indirectChecks, (p) => p.state === "alive" && p.name !== target)) {
       const nack = (peer.vsn[1] ?? 0) >= 4;
       this.send(addressOf(peer), encodeMessage({ type: "indirectPing", seqNo: seq, target: m.addr, port: m.port, node: m.name, nack, ...this.source() }));

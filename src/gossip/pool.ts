@@ -147,6 +147,7 @@ export class GossipPool {
     const now = Date.now();
     for (const e of this.ml.takeEffects()) {
       if (e.kind === "send") this.sendUdp(e.to, e.bytes);
+      else if (e.kind === "tcpPing") void this.tcpPing(e.to, e.seqNo, e.node);
       else void this.pushPull(e.to, false).catch((err: Error) => this.opts.logger.debug(`memberlist: push/pull with ${e.to.ip}:${e.to.port} failed: ${err.message}`));
     }
     const events = this.ml.takeEvents();
@@ -227,6 +228,36 @@ export class GossipPool {
         s.end();
     }
     this.flush();
+  }
+
+  /** memberlist's fallback probe: a ping over TCP, acked on the same connection. */
+  private tcpPing(to: Address, seqNo: number, node: string): Promise<void> {
+    return new Promise((resolve) => {
+      const sock = connect({ host: to.ip, port: to.port });
+      let buf: Uint8Array = new Uint8Array(0);
+      const done = (): void => {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve();
+      };
+      const timer = setTimeout(done, this.ml.cfg.probeIntervalMs);
+      sock.on("connect", () => sock.write(this.frame(encodeMessage({ type: "ping", seqNo, node, sourceAddr: this.ml.cfg.addr, sourcePort: this.ml.cfg.port, sourceNode: this.ml.cfg.name }))));
+      sock.on("error", done);
+      sock.on("data", (chunk: Buffer) => {
+        buf = concat(buf, chunk);
+        try {
+          const msg = readStream(buf, this.opts.keyring);
+          if (!msg) return;
+          if (msg.type === "ack" && msg.seqNo === seqNo) {
+            this.ml.streamAck(seqNo);
+            this.flush();
+          }
+        } catch {
+          // a garbled answer is no ack
+        }
+        done();
+      });
+    });
   }
 
   /** One push/pull exchange as the initiator (a join, or periodic anti-entropy). */

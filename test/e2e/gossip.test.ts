@@ -132,8 +132,9 @@ describe.skipIf(!hasSerf)("interop with the real serf", () => {
     await waitFor(async () => (await statusOf(SERVER, "s2")) === 4, 15_000, () => "killed serf not seen as failed");
   });
 
-  test("encrypted: a key from serf keygen, both directions", async () => {
-    const key = spawnSync(["serf", "keygen"]).stdout.toString().trim();
+  test("encrypted: a key from tsc keygen, both directions", async () => {
+    const key = cli(["keygen"]).stdout.trim();
+    expect(Buffer.from(key, "base64")).toHaveLength(32);
     const ours = await startAgent("127.0.0.54", { node: "e1", args: ["-encrypt", key], waitLeader: false });
     agents.push(ours);
     await serfAgent("se", "127.0.0.57", [`-encrypt=${key}`, "-join=127.0.0.54:8301"]);
