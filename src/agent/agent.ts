@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { AgentConfig, LoadedConfig } from "../config/types.ts";
 import type { DnsView } from "../dns/lookup.ts";
+import { fetchReader } from "../dns/remote.ts";
 import { DnsServer } from "../dns/server.ts";
 import { GossipPool } from "../gossip/pool.ts";
 import { type SerfMember, STATUS_CODE } from "../gossip/serf-node.ts";
@@ -279,9 +280,11 @@ export class Agent {
       altDomain: c.altDomain?.toLowerCase(),
       datacenter: c.datacenter,
       config: c.dnsConfig,
-      store: undefined,
+      catalog: undefined,
       random: Math.random,
       nowSec: () => Math.floor(Date.now() / 1000),
+      // A client asks a server for what each name needs.
+      remote: this.server ? undefined : (w) => fetchReader(w, { catalog: this.catalog(), health: this.health() }),
     };
     this.dns = new DnsServer({
       addresses: c.addresses.dns,
@@ -291,7 +294,7 @@ export class Agent {
       logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
       view: () => {
         // One view object per query would be garbage on the hot path; refresh only the store.
-        view.store = this.server?.store;
+        view.catalog = this.server?.store.catalog;
         return view;
       },
     });

@@ -2,7 +2,18 @@ import { isIP } from "node:net";
 import type { Answer, Question } from "dns-packet";
 import type { DnsConfig } from "../config/types.ts";
 import type { CatalogNode, CheckServiceNode } from "../state/catalog-types.ts";
-import type { StateStore } from "../state/store.ts";
+import type { ServiceNode } from "../state/catalog-types.ts";
+
+/**
+ * The reads DNS needs. A server's CatalogTable is one; a client agent builds one per query
+ * from what it fetched from a server (remote.ts).
+ */
+export interface CatalogReader {
+  getNode(ws: undefined, name: string): CatalogNode | undefined;
+  checkServiceNodes(ws: undefined, name: string): { nodes: CheckServiceNode[] };
+  listNodes(ws: undefined): { nodes: CatalogNode[] };
+  listServices(ws: undefined): { services: Array<{ name: string; instances: ServiceNode[] }> };
+}
 
 // Answers one DNS question from the catalog, as Consul's DNS server does (agent/dns.go):
 //   <node>.node[.<dc>].<domain>              A/AAAA of the node, TXT of its meta
@@ -30,9 +41,11 @@ export interface DnsView {
   datacenter: string;
   config: DnsConfig;
   /** The catalog to answer from; undefined on an agent that cannot reach one (SERVFAIL). */
-  store: StateStore | undefined;
+  catalog: CatalogReader | undefined;
   random: () => number;
   nowSec: () => number;
+  /** A client agent's way to a catalog: fetch what a name needs from a server first. */
+  remote?: (w: Wanted) => Promise<CatalogReader>;
 }
 
 /** The name is not ours: the caller recurses (or refuses). */
@@ -114,6 +127,21 @@ function compressV6(full: string): string {
   return new URL(`http://[${full}]/`).hostname.slice(1, -1);
 }
 
+/** What a name asks the catalog for, so a client agent knows what to fetch from a server. */
+export type Wanted = { kind: "node"; name: string } | { kind: "service"; name: string } | { kind: "servers" } | { kind: "nodes" } | { kind: "none" };
+
+export function wanted(view: Pick<DnsView, "domain" | "altDomain">, name: string): Wanted {
+  const qname = fqdn(name.toLowerCase());
+  if (qname.endsWith(".in-addr.arpa.") || qname.endsWith(".ip6.arpa.")) return { kind: "nodes" };
+  const domain = ourSuffix(view as DnsView, qname);
+  if (!domain) return { kind: "none" };
+  const p = parseName(qname === domain ? "" : qname.slice(0, -domain.length - 1));
+  if (p.kind === "node") return { kind: "node", name: p.node };
+  if (p.kind === "service") return { kind: "service", name: p.service };
+  if (p.kind === "apex") return { kind: "servers" };
+  return { kind: "none" };
+}
+
 /** The domain a question is under, or undefined when it is not ours. */
 function ourSuffix(view: DnsView, qname: string): string | undefined {
   for (const d of [view.domain, view.altDomain]) {
@@ -140,7 +168,7 @@ export function lookup(view: DnsView, question: Question, maxAnswers = Number.PO
   const domain = ourSuffix(view, qname);
   if (!domain) return NOT_OURS;
   const r = new Responder(view, q, domain, maxAnswers);
-  if (!view.store) return r.fail("SERVFAIL");
+  if (!view.catalog) return r.fail("SERVFAIL");
   const rest = qname === domain ? "" : qname.slice(0, -domain.length - 1);
   const parsed = parseName(rest);
   switch (parsed.kind) {
@@ -187,8 +215,8 @@ class Responder {
     private readonly maxAnswers: number,
   ) {}
 
-  private get store(): StateStore {
-    return this.view.store!;
+  private get catalog(): CatalogReader {
+    return this.view.catalog!;
   }
 
   private result(rcode: Rcode, withSoa = false): DnsResult {
@@ -217,7 +245,7 @@ class Responder {
 
   /** Up to three servers (the "consul" service) as NS, their addresses in ADDITIONAL. */
   private nameservers(): void {
-    const servers = this.store.catalog.checkServiceNodes(undefined, "consul").nodes;
+    const servers = this.catalog.checkServiceNodes(undefined, "consul").nodes;
     for (const s of servers.slice(0, 3)) {
       const name = `${s.node.node.toLowerCase()}.node.${s.node.datacenter}.${this.domain}`;
       this.answers.push({ type: "NS", name: bare(this.domain), ttl: this.nodeTtl(), class: "IN", data: bare(name) });
@@ -226,7 +254,7 @@ class Responder {
   }
 
   node(name: string): DnsResult {
-    const node = this.store.catalog.getNode(undefined, name);
+    const node = this.catalog.getNode(undefined, name);
     if (!node) return this.nxdomain();
     const qname = fqdn(this.q.name);
     const t = this.q.type;
@@ -296,7 +324,7 @@ class Responder {
    * only the first maxAnswers are drawn (a partial Fisher-Yates), the rest are not needed.
    */
   private healthyInstances(name: string, tag: string | undefined): CheckServiceNode[] {
-    const all = this.store.catalog.checkServiceNodes(undefined, name).nodes;
+    const all = this.catalog.checkServiceNodes(undefined, name).nodes;
     const onlyPassing = this.view.config.onlyPassing;
     const kept = all.filter(
       (e) =>
@@ -363,14 +391,14 @@ function soa(view: DnsView, domain: string): Answer {
 /** Reverse lookups: the nodes, then the services, whose address is the one asked about. */
 function ptr(view: DnsView, q: Asked, qname: string): DnsResult | typeof NOT_OURS {
   const ip = reverseToIp(qname);
-  if (!ip || !view.store) return NOT_OURS;
+  if (!ip || !view.catalog) return NOT_OURS;
   const answers: Answer[] = [];
   const name = bare(qname);
-  for (const n of view.store.catalog.listNodes(undefined).nodes) {
+  for (const n of view.catalog.listNodes(undefined).nodes) {
     if (n.address === ip) answers.push({ type: "PTR", name, ttl: 0, class: "IN", data: bare(`${n.node.toLowerCase()}.node.${n.datacenter}.${view.domain}`) });
   }
   if (answers.length === 0) {
-    for (const s of view.store.catalog.listServices(undefined).services) {
+    for (const s of view.catalog.listServices(undefined).services) {
       for (const i of s.instances) {
         if (i.service.address === ip) answers.push({ type: "PTR", name, ttl: 0, class: "IN", data: bare(`${s.name.toLowerCase()}.service.${view.domain}`) });
       }

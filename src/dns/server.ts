@@ -1,6 +1,6 @@
 import type { Socket as BunSocket, TCPSocketListener } from "bun";
 import dnsPacket, { type Answer, type Question } from "dns-packet";
-import { type DnsResult, type DnsView, lookup, NOT_OURS, type Rcode } from "./lookup.ts";
+import { type DnsResult, type DnsView, lookup, NOT_OURS, type Rcode, wanted } from "./lookup.ts";
 import { udpExchange } from "./udp.ts";
 import { Malformed, parseQuery, type Query } from "./query.ts";
 import { encodeResponse, type Response } from "./wire.ts";
@@ -100,6 +100,20 @@ export class DnsServer {
       throw err;
     }
     const view = this.opts.view();
+    if (!view.catalog && view.remote) {
+      const w = wanted(view, q.name);
+      if (w.kind !== "none") {
+        return view
+          .remote(w)
+          .then((catalog) => this.answer(msg, q, { ...view, catalog }, transport))
+          .catch(() => this.answer(msg, q, view, transport)); // no server: SERVFAIL for our names
+      }
+    }
+    return this.answer(msg, q, view, transport);
+  }
+
+  private answer(msg: Buffer, q: Query, view: DnsView, transport: "udp" | "tcp"): Buffer | undefined | Promise<Buffer | undefined> {
+    const { id, flags } = q;
     // Without EDNS a UDP answer carries at most udp_answer_limit records: build no more.
     const maxAnswers = transport === "udp" && q.ednsSize === undefined ? view.config.udpAnswerLimit : Number.POSITIVE_INFINITY;
     let result: DnsResult | typeof NOT_OURS;

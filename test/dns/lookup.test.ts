@@ -26,7 +26,7 @@ function view(overrides: Partial<DnsView["config"]> = {}): DnsView {
   return {
     domain: "consul.", altDomain: "alt.", datacenter: "dc1",
     config: { ...defaultConfig().dnsConfig, serviceTtlMs: { "we*": 30_000, "*": 5_000 }, ...overrides },
-    store, random: () => 0, nowSec: () => 1_700_000_000,
+    catalog: store.catalog, random: () => 0, nowSec: () => 1_700_000_000,
   };
 }
 
@@ -74,7 +74,7 @@ describe("DNS lookup", () => {
   });
 
   test("an agent without a catalog answers SERVFAIL for its domain", () => {
-    const v = { ...view(), store: undefined };
+    const v = { ...view(), catalog: undefined };
     expect(ask(v, "web.service.consul").rcode).toBe("SERVFAIL");
   });
 });

@@ -79,6 +79,11 @@ describe("tsc agents", () => {
     );
     const viaClient = (await (await fetch(`http://${client}:8500/v1/health/service/api`)).json()) as Array<{ Node: { Node: string } }>;
     expect(viaClient.map((e) => e.Node.Node)).toEqual(["c2"]);
+    // DNS on the client asks the server: every member, every service.
+    expect(cli(["dig", `@${client}`, "c3.node.consul", "+short"]).stdout).toBe("127.0.0.53\n");
+    expect(cli(["dig", `@${client}`, "consul.service.consul", "+short"]).stdout).toBe(`${SERVER}\n`);
+    expect(cli(["dig", `@${client}`, "api.service.consul", "SRV", "+short"]).stdout).toBe("1 1 9000 c2.node.dc1.consul.\n");
+    expect(cli(["dig", `@${client}`, "nope.node.consul"]).stdout).toContain("status: NXDOMAIN");
     const bad = await fetch(`http://${client}:8500/v1/catalog/register`, { method: "PUT", body: JSON.stringify({ Node: "x" }) });
     expect([bad.status, await bad.text()]).toEqual([500, "Must provide address if SkipNodeUpdate is not set"]);
   });

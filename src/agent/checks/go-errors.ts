@@ -76,14 +76,18 @@ export function tlsErrorText(err: SysError & { cert?: { subjectaltname?: string 
   if (UNKNOWN_AUTHORITY.has(code)) return `${verify}x509: certificate signed by unknown authority`;
   if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") return `${verify}x509: certificate has expired or is not yet valid`;
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    // Go lists the SANs of the kind it matched against: IP addresses for an IP, else names.
+    const ip = isIP(serverName) !== 0;
+    const prefix = ip ? "IP Address:" : "DNS:";
     const names = (err.cert?.subjectaltname ?? "")
       .split(",")
-      .map((s) => s.trim().replace(/^(DNS|IP Address):/, ""))
-      .filter((s) => s !== "");
-    const kind = isIP(serverName) ? "IP" : "name";
-    return names.length > 0
-      ? `${verify}x509: certificate is valid for ${names.join(", ")}, not ${serverName}`
-      : `${verify}x509: certificate is not valid for any ${kind === "IP" ? "IP SANs" : "names"}, but wanted to match ${serverName}`;
+      .map((s) => s.trim())
+      .filter((s) => s.startsWith(prefix))
+      .map((s) => s.slice(prefix.length));
+    if (names.length > 0) return `${verify}x509: certificate is valid for ${names.join(", ")}, not ${serverName}`;
+    return ip
+      ? `${verify}x509: cannot validate certificate for ${serverName} because it doesn't contain any IP SANs`
+      : `${verify}x509: certificate is not valid for any names, but wanted to match ${serverName}`;
   }
   return err.message;
 }
