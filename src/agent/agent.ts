@@ -65,6 +65,7 @@ export class Agent {
   private readonly listeners: BunServer<undefined>[] = [];
   private dns: DnsServer | undefined;
   private gossip: GossipPool | undefined;
+  private wan: GossipPool | undefined;
   private reapTimer: ReturnType<typeof setInterval> | undefined;
   private readonly reapIntervalMs: number;
   private readonly persistence: Persistence | undefined;
@@ -131,7 +132,11 @@ export class Agent {
       });
       await this.server.start();
       this.kvEndpoint = new KvsEndpoint(this.server);
-      this.catalogEndpoint = new CatalogEndpoint(this.server, this.config.datacenter);
+      this.catalogEndpoint = new CatalogEndpoint(this.server, this.config.datacenter, () =>
+        this.members(true)
+          .filter((m) => m.status === "alive" && m.tags.dc)
+          .map((m) => m.tags.dc!),
+      );
       this.healthEndpoint = new HealthEndpoint(this.server);
       this.statusEndpoint = { leader: async () => this.server?.leaderAddr ?? "", peers: async () => [this.rpcAddr()] };
       this.startRpcServer();
@@ -208,6 +213,40 @@ export class Agent {
       }
     }
     if (c.retryJoin.length > 0) void this.retryJoin(c.retryJoin);
+    if (c.server && c.ports.serfWan >= 0) await this.startWan();
+  }
+
+  /**
+   * Servers also gossip on the WAN pool (serf_wan, 8302) with memberlist's WAN timings, named
+   * `<node>.<dc>` as Consul names them. Datacenters find each other's servers through it.
+   */
+  private async startWan(): Promise<void> {
+    const c = this.config;
+    const log = this.logger.withTag("serf.wan");
+    const { wan_join_port: _w, ...tags } = lanTags(this);
+    this.wan = new GossipPool({
+      name: `${c.nodeName}.${c.datacenter}`,
+      bindIp: c.bindAddr,
+      advertiseIp: c.advertiseAddrWan ?? this.advertiseAddr,
+      port: c.ports.serfWan,
+      tags,
+      keyring: c.encrypt ? [new Uint8Array(Buffer.from(c.encrypt, "base64"))] : [],
+      reconnectTimeoutMs: c.reconnectTimeoutMs,
+      leavePropagateDelayMs: c.dev ? 100 : 3000,
+      tune: c.dev
+        ? { probeIntervalMs: 100, probeTimeoutMs: 100, gossipIntervalMs: 100, suspicionMult: 3 }
+        : { probeIntervalMs: 5000, probeTimeoutMs: 3000, suspicionMult: 6, gossipIntervalMs: 500, gossipNodes: 4, gossipToTheDeadMs: 60_000, pushPullIntervalMs: 60_000 },
+      logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
+    });
+    await this.wan.start();
+    if (c.startJoinWan.length > 0) {
+      try {
+        await this.wan.join(c.startJoinWan);
+      } catch (err) {
+        throw new Error(`Failed to join ${c.startJoinWan.join(", ")} (WAN): ${(err as Error).message}`);
+      }
+    }
+    if (c.retryJoinWan.length > 0) void this.wan.join(c.retryJoinWan).catch((err: Error) => log.warn(`Join WAN failed: ${err.message}`));
   }
 
   /** -retry-join: keep trying every retry_interval until one answers or retry_max attempts fail. */
@@ -230,9 +269,9 @@ export class Agent {
     }
   }
 
-  /** Gossip members for /v1/agent/members and the CLI; just this agent when gossip is off. */
-  members(): SerfMember[] {
-    return this.gossip?.members() ?? [];
+  /** Gossip members for /v1/agent/members and the CLI; `wan` for the servers' WAN pool. */
+  members(wan = false): SerfMember[] {
+    return (wan ? this.wan : this.gossip)?.members() ?? [];
   }
 
   /** This agent's member record as /v1/agent/self shows it. */
@@ -241,10 +280,11 @@ export class Agent {
     return me ? memberJson(me) : undefined;
   }
 
-  async join(addr: string): Promise<number> {
-    if (!this.gossip) throw new ConsulError(500, "gossip is disabled on this agent (ports.serf_lan = -1)");
+  async join(addr: string, wan = false): Promise<number> {
+    const pool = wan ? this.wan : this.gossip;
+    if (!pool) throw new ConsulError(500, wan ? "Must be a server to join WAN cluster" : "gossip is disabled on this agent (ports.serf_lan = -1)");
     try {
-      return await this.gossip.join([addr]);
+      return await pool.join([addr]);
     } catch (err) {
       throw new ConsulError(500, `Failed to join ${addr}: ${(err as Error).message}`);
     }
@@ -255,15 +295,15 @@ export class Agent {
     this.leaving ??= (async () => {
       if (!this.gossip) return;
       this.logger.info("Gracefully leaving the cluster");
-      await this.gossip.leave();
+      await Promise.all([this.gossip.leave(), this.wan?.leave()]);
     })();
     return this.leaving;
   }
 
   private leaving: Promise<void> | undefined;
 
-  forceLeave(node: string, prune: boolean): void {
-    if (!this.gossip?.forceLeave(node, prune)) throw new ConsulError(500, `agent: No node found with name '${node}'`);
+  forceLeave(node: string, prune: boolean, wan = false): void {
+    if (!(wan ? this.wan : this.gossip)?.forceLeave(node, prune)) throw new ConsulError(500, `agent: No node found with name '${node}'`);
   }
 
   /** Set by whoever runs the agent: PUT /v1/agent/leave ends the process after the leave. */
@@ -385,6 +425,7 @@ export class Agent {
     this.stopping ??= (async () => {
       if (opts.leave) await this.leaveCluster();
       this.gossip?.stop();
+      this.wan?.stop();
       this.rpcServer?.stop();
       this.rpcClient?.close();
       for (const l of this.listeners) l.stop(true);

@@ -108,16 +108,11 @@ function healthAnswer(c: Context<AgentEnv>, status: keyof typeof aggregateCode, 
 
 export const agentRoutes = new Hono<AgentEnv>()
   .get("/self", (c) => json(c, c.var.agent.self()))
-  .get("/members", (c) => {
-    // No WAN pool yet: a WAN member list is empty rather than a LAN one passed off as WAN.
-    if (flag(c, "wan")) return json(c, []);
-    return json(c, c.var.agent.members().map(memberJson));
-  })
+  .get("/members", (c) => json(c, c.var.agent.members(flag(c, "wan")).map(memberJson)))
   .all(
     "/join/*",
     putOnly(async (c) => {
-      if (flag(c, "wan")) throw new ConsulError(500, "WAN join is not supported by this agent yet");
-      await c.var.agent.join(pathTail(c, "/v1/agent/join/"));
+      await c.var.agent.join(pathTail(c, "/v1/agent/join/"), flag(c, "wan"));
       return c.body(null, 200);
     }),
   )
@@ -134,7 +129,7 @@ export const agentRoutes = new Hono<AgentEnv>()
   .all(
     "/force-leave/*",
     putOnly((c) => {
-      c.var.agent.forceLeave(pathTail(c, "/v1/agent/force-leave/"), flag(c, "prune"));
+      c.var.agent.forceLeave(pathTail(c, "/v1/agent/force-leave/"), flag(c, "prune"), flag(c, "wan"));
       return c.body(null, 200);
     }),
   )

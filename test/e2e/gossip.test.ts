@@ -111,6 +111,20 @@ describe("tsc agents", () => {
     await waitFor(async () => (await statusOf(SERVER, "c2")) === 3, 5000, () => "c2 not left after force-leave");
   });
 
+  test("servers gossip on the WAN pool too: members -wan, join -wan, datacenters", async () => {
+    agents.push(await startAgent("127.0.0.58", { node: "b1", args: ["-server", "-bootstrap-expect", "1", "-datacenter", "dc2"] }));
+    expect(cli(["join", "-wan", "127.0.0.51", ...addr("127.0.0.58")]).code).toBe(0);
+    await waitFor(
+      async () => ((await (await fetch(`http://${SERVER}:8500/v1/agent/members?wan`)).json()) as Member[]).filter((m) => m.Status === 1).length === 2,
+      10_000,
+      () => "WAN pool never saw both servers",
+    );
+    const wan = cli(["members", "-wan", ...addr(SERVER)]).stdout;
+    expect(wan).toMatch(/a1\.dc1\s+127\.0\.0\.51:8302\s+alive\s+server/);
+    expect(wan).toMatch(/b1\.dc2\s+127\.0\.0\.58:8302\s+alive\s+server/);
+    expect(await (await fetch(`http://${SERVER}:8500/v1/catalog/datacenters`)).json()).toEqual(["dc1", "dc2"]);
+  });
+
   test("a join nobody answers fails with the dial error", () => {
     const r = cli(["join", "127.0.0.59", ...addr(SERVER)]);
     expect(r.code).toBe(1);

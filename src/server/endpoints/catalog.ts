@@ -15,6 +15,8 @@ export class CatalogEndpoint {
   constructor(
     private readonly server: Server,
     private readonly datacenter: string,
+    /** Datacenters the WAN pool knows of; just ours without one. */
+    private readonly knownDatacenters: () => string[] = () => [datacenter],
   ) {}
 
   async register(req: RegisterRequest): Promise<void> {
@@ -44,8 +46,10 @@ export class CatalogEndpoint {
     await this.server.apply({ type: "deregister", ...req });
   }
 
+  /** Ours first (Consul sorts by round-trip time, and ours is nearest), then by name. */
   async datacenters(): Promise<string[]> {
-    return [this.datacenter];
+    const others = this.knownDatacenters().filter((dc) => dc !== this.datacenter);
+    return [this.datacenter, ...[...new Set(others)].sort()];
   }
 
   async listNodes(q: QueryOptions, f: ListFilters, signal?: AbortSignal): Promise<{ meta: QueryMeta; nodes: CatalogNode[] }> {
