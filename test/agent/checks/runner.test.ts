@@ -1,159 +1,111 @@
-import { afterAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "bun";
+import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createCheckRunner, type CheckHost, isTtlRunner, StatusHandler } from "../../../src/agent/checks/runner.ts";
-import { parseCheckDefinition } from "../../../src/config/definitions.ts";
-import type { HealthStatus } from "../../../src/state/catalog-types.ts";
+import { createCheckRunner, type CheckRunner } from "../../../src/agent/checks/runner.ts";
+import { checkDef, OPTS, recordingHost } from "./helpers.ts";
 
-// Real scripts, a real HTTP server and real sockets on 127.0.0.1; short intervals so the
-// whole file runs in a few seconds.
+// The schedule of interval checks: stagger, fixed rate, no overlap, a clean stop.
 
-type Result = { status: HealthStatus; output: string };
-const dir = mkdtempSync(join(tmpdir(), "tsc-checks-"));
+const dir = mkdtempSync(join(tmpdir(), "tsc-runner-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function host(): CheckHost & { results: Result[]; next: () => Promise<Result> } {
-  const results: Result[] = [];
-  const waiters: Array<(r: Result) => void> = [];
-  return {
-    results,
-    update(status, output) {
-      const r = { status, output };
-      results.push(r);
-      waiters.shift()?.(r);
-    },
-    logger: { warn() {}, debug() {} },
-    next: () => new Promise<Result>((resolve) => waiters.push(resolve)),
+function timedHost() {
+  const h = recordingHost();
+  const at: number[] = [];
+  const update = h.update;
+  h.update = (s, o) => {
+    at.push(performance.now());
+    update(s, o);
   };
+  return { h, at };
 }
 
-async function runOnce(body: Record<string, unknown>, outputMaxSize = 4096): Promise<Result> {
-  const h = host();
-  const r = createCheckRunner(parseCheckDefinition({ name: "c", interval: "10s", ...body }), h, { outputMaxSize, random: () => 0 })!;
-  const first = h.next();
+test("alias checks have no runner", () => {
+  expect(createCheckRunner(checkDef({ alias_service: "web" }), recordingHost(), OPTS)).toBeUndefined();
+});
+
+test("the first run waits a random part of one interval", async () => {
+  const { h, at } = timedHost();
+  const r = createCheckRunner(checkDef({ args: ["true"], interval: "1s" }, { intervalMs: 300 }), h, { ...OPTS, random: () => 0.5 }) as CheckRunner;
+  const started = performance.now();
   r.start();
-  try {
-    return await first;
-  } finally {
-    r.stop();
+  await h.next();
+  r.stop();
+  expect(at[0]! - started).toBeGreaterThanOrEqual(145);
+  expect(at[0]! - started).toBeLessThan(300);
+});
+
+test("fixed rate: runs are due one interval apart, whatever they take", async () => {
+  // Each run takes ~40ms plus process start-up of a 150ms interval: with a fixed delay after
+  // each run they would come every ~200ms.
+  const { h, at } = timedHost();
+  const r = createCheckRunner(checkDef({ args: ["sleep", "0.04"], interval: "1s" }, { intervalMs: 150 }), h, OPTS) as CheckRunner;
+  r.start();
+  await Bun.sleep(930);
+  r.stop();
+  expect(at.length).toBeGreaterThanOrEqual(5);
+  const spacing = (at.at(-1)! - at[0]!) / (at.length - 1);
+  expect(spacing).toBeGreaterThan(135);
+  expect(spacing).toBeLessThan(170);
+});
+
+test("a run longer than the interval skips slots and never overlaps the next", async () => {
+  const log = join(dir, "overlap.log");
+  const { h } = timedHost();
+  // ~250ms runs every 150ms: the slots at 150, 450, 750 are skipped; runs start at 0, 300, 600, 900.
+  const script = `echo start $(date +%s%N) >> ${log}; sleep 0.2; echo end >> ${log}`;
+  const r = createCheckRunner(checkDef({ script, interval: "1s" }, { intervalMs: 150 }), h, OPTS) as CheckRunner;
+  r.start();
+  await Bun.sleep(960);
+  r.stop();
+  await Bun.sleep(50);
+  const lines = readFileSync(log, "utf8").trim().split("\n");
+  for (let i = 0; i < lines.length; i++) expect(lines[i]!.split(" ")[0]).toBe(i % 2 === 0 ? "start" : "end");
+  const starts = lines.filter((l) => l.startsWith("start")).map((l) => Number(l.split(" ")[1]) / 1e6);
+  expect(starts.length).toBeGreaterThanOrEqual(3);
+  expect(h.results.length).toBeGreaterThanOrEqual(3);
+  // On the grid: 300ms apart, where a fixed delay after each run would give ~400ms.
+  for (let i = 1; i < starts.length; i++) {
+    expect(starts[i]! - starts[i - 1]!).toBeGreaterThan(270);
+    expect(starts[i]! - starts[i - 1]!).toBeLessThan(335);
   }
-}
-
-describe("script checks", () => {
-  test("exit 0 passing, 1 warning, 2 critical, with stdout and stderr as output", async () => {
-    expect(await runOnce({ script: "echo fine" })).toEqual({ status: "passing", output: "fine\n" });
-    expect(await runOnce({ script: "echo slow >&2; exit 1" })).toEqual({ status: "warning", output: "slow\n" });
-    expect(await runOnce({ args: ["sh", "-c", "exit 2"] })).toEqual({ status: "critical", output: "" });
-    expect((await runOnce({ args: ["/nonexistent/check"] })).status).toBe("critical");
-  });
-
-  test("output keeps the last bytes with Consul's note when over the cap", async () => {
-    const r = await runOnce({ script: "printf 'abcdefghij0123456789'" }, 10);
-    expect(r.output).toBe("Captured 10 of 20 bytes\n...\n0123456789");
-  });
-
-  test("a timed-out script is critical and its whole process group is killed", async () => {
-    const pidFile = join(dir, "child.pid");
-    const r = await runOnce({ script: `sleep 30 & echo $! > ${pidFile}; wait`, timeout: "300ms" });
-    expect(r).toEqual({ status: "critical", output: "Timed out (300ms) running check" });
-    const child = readFileSync(pidFile, "utf8").trim();
-    await Bun.sleep(100);
-    // `kill -0` fails once the background child is gone (a zombie awaiting reaping counts as gone).
-    const alive = spawnSync(["sh", "-c", `ps -o stat= -p ${child} | grep -qv Z`]).exitCode === 0;
-    expect(alive).toBe(false);
-  });
-
-  test("runs at a fixed rate and never overlap", async () => {
-    const h = host();
-    const log = join(dir, "overlap.log");
-    // Each run takes ~150ms at a 100ms interval: slots are skipped, runs never overlap.
-    const def = parseCheckDefinition({ name: "slow", script: `echo start >> ${log}; sleep 0.15; echo end >> ${log}`, interval: "1s" });
-    const r = createCheckRunner({ ...def, intervalMs: 100 }, h, { outputMaxSize: 4096, random: () => 0 })!;
-    r.start();
-    await Bun.sleep(700);
-    r.stop();
-    const lines = readFileSync(log, "utf8").trim().split("\n");
-    for (let i = 0; i + 1 < lines.length; i += 2) expect([lines[i], lines[i + 1]]).toEqual(["start", "end"]);
-    expect(h.results.length).toBeGreaterThanOrEqual(2);
-    expect(h.results.length).toBeLessThanOrEqual(4);
-  });
 });
 
-describe("HTTP and TCP checks", () => {
-  let status = 200;
-  let seen: { method: string; header: string | null; body: string; ua: string | null } | undefined;
-  const server: ReturnType<typeof Bun.serve> = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req): Promise<Response> {
-      const url = new URL(req.url);
-      if (url.pathname === "/redirect") return Response.redirect(`http://127.0.0.1:${url.port}/ok`, 302);
-      if (url.pathname === "/slow") await Bun.sleep(500);
-      seen = { method: req.method, header: req.headers.get("X-Token"), body: await req.text(), ua: req.headers.get("User-Agent") };
-      return new Response("body text", { status });
-    },
-  });
-  afterAll(() => server.stop(true));
-  const base = () => `http://127.0.0.1:${server.port}`;
-
-  test("2xx passing with Consul's output; method, headers and body are sent", async () => {
-    const r = await runOnce({ http: `${base()}/ok`, method: "POST", header: { "X-Token": ["t1"] }, body: "ping" });
-    expect(r).toEqual({ status: "passing", output: `HTTP POST ${base()}/ok: 200 OK Output: body text` });
-    expect(seen).toEqual({ method: "POST", header: "t1", body: "ping", ua: "Consul Health Check" });
-  });
-
-  test("429 warning, 503 critical, redirects followed, timeouts and refusals critical", async () => {
-    status = 429;
-    expect((await runOnce({ http: `${base()}/ok` })).status).toBe("warning");
-    status = 503;
-    expect(await runOnce({ http: `${base()}/ok` })).toEqual({ status: "critical", output: `HTTP GET ${base()}/ok: 503 Service Unavailable Output: body text` });
-    status = 200;
-    expect((await runOnce({ http: `${base()}/redirect` })).status).toBe("passing");
-    expect((await runOnce({ http: `${base()}/redirect`, disable_redirects: true })).status).toBe("critical");
-    const slow = await runOnce({ http: `${base()}/slow`, timeout: "100ms" });
-    expect(slow).toEqual({ status: "critical", output: `Get "${base()}/slow": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
-    const refused = await runOnce({ http: "http://127.0.0.1:1/" });
-    expect(refused).toEqual({ status: "critical", output: 'Get "http://127.0.0.1:1/": dial tcp 127.0.0.1:1: connect: connection refused' });
-  });
-
-  test("TCP: a listener is passing, a closed port critical in Go's words", async () => {
-    expect(await runOnce({ tcp: `127.0.0.1:${server.port}` })).toEqual({ status: "passing", output: `TCP connect 127.0.0.1:${server.port}: Success` });
-    expect(await runOnce({ tcp: "127.0.0.1:1" })).toEqual({ status: "critical", output: "dial tcp 127.0.0.1:1: connect: connection refused" });
-  });
+test("stop() ends the schedule: no more runs, no more updates", async () => {
+  const log = join(dir, "stop.log");
+  const { h } = timedHost();
+  const r = createCheckRunner(checkDef({ script: `echo run >> ${log}`, interval: "1s" }, { intervalMs: 30 }), h, OPTS) as CheckRunner;
+  r.start();
+  await h.next();
+  await h.next();
+  r.stop();
+  const runs = readFileSync(log, "utf8").split("\n").length;
+  const updates = h.results.length;
+  await Bun.sleep(150);
+  expect(readFileSync(log, "utf8").split("\n").length).toBeLessThanOrEqual(runs + 1); // at most the run already started
+  expect(h.results.length).toBe(updates);
 });
 
-describe("TTL checks and flap damping", () => {
-  test("TTL: set resets the timer; expiry keeps the last output in the message", async () => {
-    const h = host();
-    const def = { ...parseCheckDefinition({ name: "t", ttl: "1s" }), ttlMs: 150 };
-    const fast = createCheckRunner(def, h, { outputMaxSize: 4096, random: () => 0 });
-    if (!fast || !isTtlRunner(fast)) throw new Error("not a TTL runner");
-    fast.start();
-    fast.set("passing", "all good");
-    await Bun.sleep(100);
-    fast.set("passing", "still good"); // resets the timer
-    await Bun.sleep(100);
-    expect(h.results.at(-1)).toEqual({ status: "passing", output: "still good" });
-    await Bun.sleep(150);
-    expect(h.results.at(-1)).toEqual({ status: "critical", output: "TTL expired (last output before timeout follows): still good" });
-    fast.stop();
-  });
+test("a stopped runner can be started again", async () => {
+  const { h } = timedHost();
+  const r = createCheckRunner(checkDef({ tcp: "127.0.0.1:1", interval: "1s" }, { intervalMs: 20 }), h, OPTS) as CheckRunner;
+  r.start();
+  await h.next();
+  r.stop();
+  r.start();
+  expect((await h.next()).status).toBe("critical");
+  r.stop();
+});
 
-  test("StatusHandler: thresholds of consecutive results, as Consul counts them", () => {
-    const h = host();
-    const s = new StatusHandler({ id: "c", successBeforePassing: 2, failuresBeforeWarning: 1, failuresBeforeCritical: 3 }, h);
-    s.update("passing", "1");
-    expect(h.results).toEqual([]);
-    s.update("passing", "2");
-    expect(h.results.at(-1)?.status).toBe("passing");
-    s.update("critical", "x");
-    expect(h.results.at(-1)?.status).toBe("warning");
-    s.update("critical", "x");
-    s.update("critical", "x");
-    expect(h.results.at(-1)?.status).toBe("critical");
-    s.update("passing", "3"); // one success is not enough to pass again
-    expect(h.results.at(-1)?.status).toBe("critical");
-  });
+test("flap damping applies to interval checks", async () => {
+  const { h } = timedHost();
+  const marker = join(dir, "count");
+  // Passes once, then fails: with failures_before_critical 3 the third failure turns it critical.
+  const script = `n=$(cat ${marker} 2>/dev/null || echo 0); echo $((n+1)) > ${marker}; echo run $n; [ "$n" = 0 ] || exit 2`;
+  const r = createCheckRunner(checkDef({ script, interval: "1s", failures_before_critical: 3 }, { intervalMs: 20 }), h, OPTS) as CheckRunner;
+  r.start();
+  expect(await h.next()).toEqual({ status: "passing", output: "run 0\n" });
+  expect(await h.next()).toEqual({ status: "critical", output: "run 3\n" });
+  r.stop();
 });
