@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { parseDurationMs } from "../lib/duration.ts";
 import { assert } from "../lib/errors.ts";
+import type { DefinitionSource } from "./definition-types.ts";
 import { DefinitionError, parseCheckDefinition, parseServiceDefinition } from "./definitions.ts";
 import type { AgentConfig } from "./types.ts";
 import { nodeMetaCountProblem, nodeMetaPairProblem } from "./node-meta.ts";
@@ -83,13 +84,14 @@ const nodeMeta = z.record(z.string(), str, objectError).superRefine((meta, ctx) 
 // Watches stay raw until their issue; services and checks are parsed (and validated with
 // Consul's texts) by definitions.ts, so a bad one is reported with its file and key path.
 const definition = z.record(z.string(), z.unknown(), objectError);
-const parsedWith = <T>(parse: (raw: unknown) => T) =>
+const parsedWith = <T>(parse: (raw: unknown, source: DefinitionSource) => T) =>
   z.unknown().transform((raw, ctx): T => {
     try {
-      return parse(raw);
+      return parse(raw, "config");
     } catch (err) {
       if (!(err instanceof DefinitionError)) throw err;
-      ctx.addIssue({ code: "custom", message: err.message });
+      // The error's path is relative to the definition, so zod prefixes the file's key path.
+      ctx.addIssue({ code: "custom", message: err.reason, path: err.path, params: { unknownKey: err.unknownKey } });
       return z.NEVER;
     }
   });
@@ -216,6 +218,10 @@ export function parseFragment(raw: unknown): FragmentResult {
   const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
   if (issue.code === "unrecognized_keys") {
     return { ok: false, problem: { path: [...path, issue.keys[0] ?? ""], reason: "invalid config key", unknownKey: true } };
+  }
+  // An unknown field inside a service or check definition (see parsedWith).
+  if (issue.code === "custom" && issue.params?.unknownKey === true) {
+    return { ok: false, problem: { path, reason: "invalid config key", unknownKey: true } };
   }
   return { ok: false, problem: { path, reason: issue.message, unknownKey: false } };
 }

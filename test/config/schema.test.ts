@@ -43,7 +43,7 @@ describe("parseFragment: key path and reason", () => {
     ["check_output_max_size", { check_output_max_size: 0 }, "check_output_max_size: must be an integer >= 1"],
     ["service without name", { service: { port: 80 } }, "service: Missing service name"],
     ["services entry without name", { services: [{ name: "a" }, { name: "" }] }, "services[1]: Missing service name"],
-    ["service not an object", { services: ["web"] }, "services[0]: service must be a JSON object"],
+    ["service not an object", { services: ["web"] }, "services[0]: must be a JSON object"],
     ["check without name", { checks: [{ ttl: "10s" }] }, "checks[0]: Missing check name"],
     ["check with neither ttl nor interval", { check: { name: "x", script: "true" } }, "check: Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP or UDP checks"],
     ["watches must be objects", { watches: [1] }, "watches[0]: must be an object"],

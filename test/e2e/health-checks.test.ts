@@ -127,7 +127,7 @@ describe("CLI: reload, maint, services, info", () => {
     const r = cli(["reload", ...addr()]);
     rmSync(broken);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`Error reloading: Unexpected response code: 500 (Failed reloading config: ${broken}: services[0]: service: port must be an integer from 0 to 65535)\n`);
+    expect(r.stderr).toBe(`Error reloading: Unexpected response code: 500 (Failed reloading config: ${broken}: services[0].port: must be an integer from 0 to 65535)\n`);
     expect(cli(["reload", ...addr()])).toMatchObject({ code: 0, stdout: "Configuration reload triggered\n" });
   });
 
