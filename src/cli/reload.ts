@@ -1,15 +1,17 @@
+import { AgentApi } from "../api/agent.ts";
 import { defineTscCommand } from "./command.ts";
-import { call, clientFrom, httpFlags, out } from "./http-flags.ts";
+import { call, clientFrom, out } from "./http-flags.ts";
+import { clientHttpFlags } from "./services/flag-values.ts";
 
-// `tsc reload`: the agent re-reads its configuration; a broken file is reported with its
-// file, key and reason, and the agent keeps running on the old configuration.
+// `tsc reload`: PUT /v1/agent/reload. A broken config source fails with the agent's answer,
+// which names its file, key and reason; the agent keeps running on the old configuration.
 
 export default defineTscCommand({
   meta: { name: "reload", description: "Triggers the agent to reload configuration files" },
-  args: { ...httpFlags },
+  args: { ...clientHttpFlags },
   async run(flags) {
-    const client = clientFrom(flags);
-    await call("Error reloading: ", () => client.put("/v1/agent/reload"));
+    const agent = new AgentApi(clientFrom(flags));
+    await call("Error reloading: ", () => agent.reload());
     out("Configuration reload triggered");
     return 0;
   },

@@ -125,7 +125,7 @@ test("tsc catalog datacenters|nodes|services", () => {
   expect(lines[0]).toMatch(/^Node\s+ID\s+Address\s+DC$/);
   expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["ext1", "ext2", NODE]);
   expect(lines[1]).toMatch(/^ext1\s+10\.0\.0\.1\s+dc1$/); // no ID: registered without one
-  expect(cli(["catalog", "services", "-tags", ...addr]).stdout).toBe("consul  \ndb      primary,replica\n");
+  expect(cli(["catalog", "services", "-tags", ...addr]).stdout).toBe("consul      \ndb          primary,replica\n");
   expect(cli(["catalog", "services", "-node", "ext1", ...addr]).stdout).toBe("db\n");
   const bySvc = cli(["catalog", "nodes", "-service", "db", "-node-meta", "rack=r2", ...addr]);
   expect(bySvc.stdout.trimEnd().split("\n").slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["ext2"]);

@@ -1,17 +1,17 @@
-import { CliError } from "../../lib/errors.ts";
+import { CatalogApi } from "../../api/catalog.ts";
 import { defineTscCommand } from "../command.ts";
 import { call, clientFrom, httpFlags, out } from "../http-flags.ts";
+import { noArguments } from "./args.ts";
 
-// `tsc catalog datacenters`: one datacenter per line.
+// `tsc catalog datacenters`: one a line, nearest first, as the servers order them.
 
 export default defineTscCommand({
-  meta: { name: "datacenters", description: "List all known datacenters" },
+  meta: { name: "datacenters", description: "Lists all known datacenters" },
   args: { ...httpFlags },
   async run(flags) {
-    const client = clientFrom(flags);
-    const dcs = await call("Error listing datacenters: ", () => client.getJson<string[]>("/v1/catalog/datacenters"));
-    if (dcs.length === 0) throw new CliError("No datacenters found");
-    for (const dc of dcs) out(dc);
+    noArguments(flags._);
+    const catalog = new CatalogApi(clientFrom(flags));
+    for (const dc of await call("Error listing datacenters: ", () => catalog.datacenters())) out(dc);
     return 0;
   },
 });

@@ -1,5 +1,7 @@
 import { defineTscCommand } from "../command.ts";
 
+// `tsc catalog` alone prints this help (on stderr, exit 1), as Consul's does.
+
 export default defineTscCommand({
   meta: { name: "catalog", description: "Interact with the catalog" },
   subCommands: {

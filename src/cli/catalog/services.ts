@@ -1,49 +1,43 @@
-import { CliError } from "../../lib/errors.ts";
-import { columnize } from "../columnize.ts";
+import { CatalogApi } from "../../api/catalog.ts";
 import { defineTscCommand } from "../command.ts";
 import { bool, list, str } from "../flags.ts";
 import { call, clientFrom, httpFlags, out } from "../http-flags.ts";
-import { nodeMetaQuery } from "./nodes.ts";
+import { mapFlag } from "../services/flag-values.ts";
+import { noArguments } from "./args.ts";
+import { loadFilter } from "./filter.ts";
+import { servicesList } from "./format.ts";
 
-// `tsc catalog services [-tags] [-node N] [-node-meta k=v] [-filter EXPR]`: sorted names,
-// with -tags a second column of comma-joined tags.
-
-export function servicesTable(services: Record<string, string[] | null>, withTags: boolean): string {
-  const names = Object.keys(services).sort();
-  if (!withTags) return names.join("\n");
-  return columnize(names.map((n) => [n, [...(services[n] ?? [])].sort().join(",")]));
-}
+// `tsc catalog services [-tags] [-node N] [-node-meta k=v]... [-filter EXPR]`. -filter is ours
+// (Consul's command lacks it); the API takes it on both endpoints used here.
 
 export default defineTscCommand({
-  meta: { name: "services", description: "List all registered services in a datacenter" },
+  meta: { name: "services", description: "Lists all registered services in a datacenter" },
   args: {
     ...httpFlags,
-    tags: { type: "boolean", description: "Display each service's tags as a comma-separated list" },
-    node: { type: "string", description: "Only services on this node" },
-    "node-meta": { type: "string", repeatable: true, description: "Only services on nodes with this metadata, key=value (repeatable)" },
-    filter: { type: "string", description: "Filter expression (Consul's ?filter= language)" },
+    tags: { type: "boolean", description: "Display each service's tags as a comma-separated list beside each service entry" },
+    node: { type: "string", valueHint: "id or name", description: "Node for which to list services" },
+    "node-meta": { type: "string", valueHint: "key=value", repeatable: true, description: "Only services on nodes with this metadata" },
+    filter: { type: "string", description: "Filter expression; @file or - (stdin) read it from there" },
   },
   async run(flags) {
-    if (flags._.length > 0) throw new CliError("Too many arguments (expected 0)", 1, true);
-    const client = clientFrom(flags);
+    const nodeMeta = mapFlag("node-meta", list(flags["node-meta"]));
+    noArguments(flags._);
+    const catalog = new CatalogApi(clientFrom(flags));
+    const q = { nodeMeta, filter: await loadFilter(str(flags.filter)) };
     const node = str(flags.node);
-    const meta = nodeMetaQuery(list(flags["node-meta"]));
-    const filter = str(flags.filter);
-    const services = await call("Error listing services: ", async () => {
-      if (!node) return await client.getJson<Record<string, string[] | null>>("/v1/catalog/services", { "node-meta": meta, filter });
-      const r = await client.getJson<{ Services: Record<string, { Service: string; Tags: string[] | null }> } | null>(
-        `/v1/catalog/node/${encodeURIComponent(node)}`,
-        { filter },
-      );
-      const byName: Record<string, string[]> = {};
-      for (const s of Object.values(r?.Services ?? {})) byName[s.Service] = [...new Set([...(byName[s.Service] ?? []), ...(s.Tags ?? [])])];
-      return byName;
-    });
+    let services: Record<string, string[] | null> = {};
+    if (node) {
+      const found = await call("Error listing services for node: ", () => catalog.node(node, q));
+      // As Consul: every instance's tags appended under its service name, duplicates and all.
+      for (const s of Object.values(found?.Services ?? {})) services[s.Service] = [...(services[s.Service] ?? []), ...(s.Tags ?? [])];
+    } else {
+      services = await call("Error listing services: ", () => catalog.services(q));
+    }
     if (Object.keys(services).length === 0) {
       process.stderr.write("No services match the given query - try expanding your search.\n");
       return 0;
     }
-    out(servicesTable(services, bool(flags.tags)));
+    out(servicesList(services, bool(flags.tags)));
     return 0;
   },
 });

@@ -1,55 +1,80 @@
+import { AgentApi, type AgentServiceRegistration } from "../../api/agent.ts";
 import { CliError } from "../../lib/errors.ts";
 import { defineTscCommand } from "../command.ts";
-import { list, str } from "../flags.ts";
+import { list, type ParsedFlags, str } from "../flags.ts";
 import { call, clientFrom, httpFlags, out } from "../http-flags.ts";
 import { readServiceFiles } from "./files.ts";
+import { intFlag, mapFlag, parseServiceAddr } from "./flag-values.ts";
 
-// `tsc services register [-name N -id I -tag T -address A -port P -meta k=v] [FILE...]`:
-// registers with the local agent (PUT /v1/agent/service/register), as Consul's command does.
+// `tsc services register [options] [FILE...]`: PUT /v1/agent/service/register per service,
+// from definition files or from flags. With files, the flags other than -name fill what a
+// file left unset (tags and meta are added), as Consul's CombineArgs does.
 
 export default defineTscCommand({
   meta: { name: "register", description: "Register services with the local agent" },
   args: {
     ...httpFlags,
-    name: { type: "string", description: "Name of the service (when no file is given)" },
-    id: { type: "string", description: "ID of the service; defaults to the name" },
-    tag: { type: "string", repeatable: true, description: "Tag to add to the service (repeatable)" },
-    address: { type: "string", description: "Address of the service; defaults to the node's" },
+    name: { type: "string", description: "Name of the service to register for arg-based registration" },
+    id: { type: "string", description: "ID of the service; defaults to the -name value" },
+    address: { type: "string", description: "Address of the service" },
     port: { type: "string", description: "Port of the service" },
-    meta: { type: "string", repeatable: true, description: "Metadata as key=value (repeatable)" },
-    file: { type: "positional", description: "Service definition files", required: false },
+    tag: { type: "string", repeatable: true, description: "Tag to add to the service" },
+    tags: { type: "string", description: "Comma-separated tags, added after any -tag (tsc's shorthand)" },
+    meta: { type: "string", valueHint: "key=value", repeatable: true, description: "Metadata to set on the service" },
+    "tagged-address": { type: "string", valueHint: "key=host:port", repeatable: true, description: "Tagged address to set on the service" },
+    file: { type: "positional", description: "Service definition files (JSON, as in the config dir)", required: false },
   },
   async run(flags) {
-    const name = str(flags.name);
+    const fromFlags = registrationFromFlags(flags);
     const files = flags._;
-    if (files.length === 0 && !name) throw new CliError("Service registration requires at least one argument or flags.", 1, true);
-    if (files.length > 0 && name) throw new CliError("Service registration from flags and files can not be combined.", 1, true);
-    const services = files.length > 0 ? readServiceFiles(files) : [fromFlags(flags)];
-    const client = clientFrom(flags);
-    for (const s of services) {
-      await call(`Error registering service ${JSON.stringify(s.name)}: `, () => client.put("/v1/agent/service/register", {}, s.raw));
-      out(`Registered service: ${s.name}`);
+    if (files.length === 0 && !fromFlags.Name) throw new CliError("Service registration requires at least one argument or flags.");
+    // Consul's words, -id and all, though it is -name that conflicts.
+    if (files.length > 0 && fromFlags.Name) throw new CliError("Service registration requires arguments or -id, not both.");
+    const fromFiles = readServiceFiles(files).map((s) => combine(s.registration, s.given, fromFlags));
+    const agent = new AgentApi(clientFrom(flags));
+    // A file without services falls back to the flags, as Consul does (and the agent then names what is missing).
+    for (const reg of fromFiles.length > 0 ? fromFiles : [fromFlags]) {
+      await call(`Error registering service ${JSON.stringify(reg.Name ?? "")}: `, () => agent.serviceRegister(reg));
+      out(`Registered service: ${reg.Name ?? ""}`);
     }
     return 0;
   },
 });
 
-function fromFlags(flags: Record<string, unknown> & { _: string[] }): { raw: Record<string, unknown>; id: string; name: string } {
-  const name = str(flags.name as string)!;
-  const raw: Record<string, unknown> = { Name: name, ID: str(flags.id as string) ?? name, Tags: list(flags.tag as string[]) };
-  const address = str(flags.address as string);
-  if (address) raw.Address = address;
-  const port = str(flags.port as string);
-  if (port !== undefined) {
-    if (!/^\d+$/.test(port) || Number(port) > 65535) throw new CliError(`invalid value "${port}" for flag -port: parse error`);
-    raw.Port = Number(port);
+/** The flags' registration; values are checked before anything else, as Go's flag parser does. */
+export function registrationFromFlags(flags: ParsedFlags): AgentServiceRegistration {
+  const portText = str(flags.port);
+  const port = portText === undefined ? 0 : intFlag("port", portText);
+  const meta = mapFlag("meta", list(flags.meta));
+  const tagged: Record<string, { Address: string; Port: number }> = {};
+  for (const [k, v] of Object.entries(mapFlag("tagged-address", list(flags["tagged-address"])))) {
+    try {
+      tagged[k] = parseServiceAddr(v);
+    } catch (err) {
+      throw new CliError(`Invalid Tagged Address: ${(err as Error).message}`);
+    }
   }
-  const meta: Record<string, string> = {};
-  for (const kv of list(flags.meta as string[])) {
-    const i = kv.indexOf("=");
-    if (i < 0) throw new CliError(`invalid value "${kv}" for flag -meta: expected key=value`);
-    meta[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  if (Object.keys(meta).length > 0) raw.Meta = meta;
-  return { raw, id: raw.ID as string, name };
+  const tags = [...list(flags.tag), ...(str(flags.tags) ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "")];
+  // Unset (zero) fields stay out of the body, as Go's omitempty leaves them.
+  const reg: AgentServiceRegistration = {};
+  if (str(flags.id)) reg.ID = str(flags.id);
+  if (str(flags.name)) reg.Name = str(flags.name);
+  if (tags.length > 0) reg.Tags = tags;
+  if (port !== 0) reg.Port = port;
+  if (str(flags.address)) reg.Address = str(flags.address);
+  if (Object.keys(tagged).length > 0) reg.TaggedAddresses = tagged;
+  if (Object.keys(meta).length > 0) reg.Meta = meta;
+  return reg;
+}
+
+/** Consul's CombineArgs: a flag fills a field the file left unset; tags append, meta and tagged addresses merge over. */
+export function combine(file: AgentServiceRegistration, given: { id: boolean; address: boolean; port: boolean }, flags: AgentServiceRegistration): AgentServiceRegistration {
+  const out: AgentServiceRegistration = { ...file };
+  if (flags.ID && !given.id) out.ID = flags.ID;
+  if (flags.Address && !given.address) out.Address = flags.Address;
+  if (flags.Port && !given.port) out.Port = flags.Port;
+  if (flags.Meta) out.Meta = { ...file.Meta, ...flags.Meta };
+  if (flags.TaggedAddresses) out.TaggedAddresses = { ...file.TaggedAddresses, ...flags.TaggedAddresses };
+  if (flags.Tags) out.Tags = [...(file.Tags ?? []), ...flags.Tags];
+  return out;
 }
