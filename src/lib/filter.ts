@@ -1,20 +1,29 @@
-// Consul's `?filter=` expressions (hashicorp/go-bexpr), evaluated against the JSON objects
-// the API returns, so selectors are the response's own field names (`Service.Meta.env`,
-// `ServiceTags`, `Checks.Status`, `Meta["rack"]`).
+// Consul's `?filter=` language: hashicorp/go-bexpr v0.1.2 (the version Consul pins), evaluated
+// against the JSON an endpoint returns instead of the Go structs behind it.
 //
-//   expr     := or
-//   or       := and ("or" and)*
-//   and      := unary ("and" unary)*
-//   unary    := "not" unary | "(" expr ")" | match
-//   match    := sel ("==" | "!=") value | sel "is" ["not"] "empty"
-//             | value ["not"] "in" sel | sel ["not"] ("contains" | "matches") value
-//   sel      := name ("." name | "[" string "]")*
-//   value    := "string" | `raw string` | number | true | false | bare-word
+//   expr   := and ("or" and)*            and := unary ("and" unary)*
+//   unary  := "not" unary | "(" expr ")" | match
+//   match  := sel ("==" | "!=") value | sel "is" ["not"] "empty"
+//           | sel ["not"] ("contains" | "matches") value | value ["not"] "in" sel
+//   sel    := ident ("." ident | "[" string "]")*          ident := [A-Za-z][A-Za-z0-9_]*
+//   value  := sel (taken as its text) | number | "Go string" | `raw string`
 //
-// Where we differ from bexpr (which checks selectors against Go struct types): a selector
-// that names nothing is simply empty (== false, != true, `is empty` true) rather than an
-// error, and a selector that crosses a list (`Checks.Status`) yields the list of values, on
-// which `==` and `matches` hold if any element does.
+// Semantics follow bexpr. Keys match exactly (bexpr uses Go field names, which are the JSON
+// keys). The literal is converted to the type of the field it meets: numbers parse, booleans take
+// Go's ParseBool spellings, anything else compares as a string. `in`/`contains` is element
+// equality on a list, key membership on an object, substring on a string. A selector that
+// crosses a list applies the whole test, negation included, to each element and holds if any
+// element passes, so `Checks.Status != "passing"` means "some check is not passing" and is false
+// when there are no checks. A missing key or null is absent: `==`, `in` and `matches` fail on it,
+// `is empty` holds, and the negated forms give the opposite answer.
+//
+// Deviations: bexpr checks expressions against the Go types first and answers 400 for unknown
+// fields, `==` on a list or object, `matches` on a non-string, or a literal that will not convert.
+// With plain JSON we can only judge each value, so these tests simply fail (and their negations
+// hold). We also allow `is empty` on strings (as later bexpr does) and `\"` inside double-quoted
+// strings (bexpr ends a string at the first quote). `matches` on a missing key is false (bexpr
+// says true). Regexes are RE2 in Go; we translate the common RE2-only forms (leading `(?flags)`,
+// `(?P<name>`, `\A`, `\z`) and rely on JS agreeing on the rest.
 
 export class FilterError extends Error {
   constructor(message: string) {
@@ -23,118 +32,165 @@ export class FilterError extends Error {
   }
 }
 
+type Tok =
+  | { t: "sel"; path: string[]; text: string; at: number }
+  | { t: "num" | "str" | "bad"; text: string; at: number }
+  | { t: "==" | "!=" | "(" | ")" | "eof"; at: number };
+
+/** The positive form of a match, applied where the selector lands (undefined when absent). */
+type Test = (v: unknown) => boolean;
+
 type Node =
-  | { t: "or" | "and"; a: Node; b: Node }
-  | { t: "not"; a: Node }
-  | { t: "eq"; sel: string[]; value: string; neg: boolean }
-  | { t: "empty"; sel: string[]; neg: boolean }
-  | { t: "in"; sel: string[]; value: string; neg: boolean }
-  | { t: "matches"; sel: string[]; re: RegExp; neg: boolean };
+  | { k: "or" | "and"; a: Node; b: Node }
+  | { k: "not"; a: Node }
+  | { k: "match"; path: string[]; test: Test; neg: boolean };
 
-type Tok = { k: "word" | "str" | "op"; v: string; at: number };
+/** bexpr's position style: line:column (offset). */
+function fail(src: string, at: number, msg: string): never {
+  const before = src.slice(0, at);
+  throw new FilterError(`${before.split("\n").length}:${at - before.lastIndexOf("\n")} (${at}): ${msg}`);
+}
 
-const WORD = /[A-Za-z0-9_\-/.:+@]/;
+const WS = /[ \t\r\n]/;
+const IDENT = /[A-Za-z][A-Za-z0-9_]*/y;
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?/y;
+const ESCAPE = /\\(x[0-9a-fA-F]{2}|[0-7]{3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[abfnrtv\\"])|\\/g;
+const SIMPLE: Record<string, string> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\", '"': '"' };
 
 function lex(src: string): Tok[] {
-  const out: Tok[] = [];
+  const toks: Tok[] = [];
   let i = 0;
-  while (i < src.length) {
-    const c = src[i]!;
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '"') {
-      let s = "";
-      const at = i++;
-      for (;;) {
-        if (i >= src.length) throw new FilterError(`1:${at + 1}: unterminated string`);
-        const d = src[i++]!;
-        if (d === '"') break;
-        if (d === "\\") {
-          const e = src[i++];
-          const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\" };
-          if (e === undefined || !(e in map)) throw new FilterError(`1:${i}: invalid escape in string`);
-          s += map[e];
-        } else s += d;
-      }
-      out.push({ k: "str", v: s, at });
-    } else if (c === "`") {
+  const ws = (): void => {
+    while (i < src.length && WS.test(src[i]!)) i++;
+  };
+  const sticky = (re: RegExp): string | undefined => {
+    re.lastIndex = i;
+    const m = re.exec(src)?.[0];
+    if (m !== undefined) i += m.length;
+    return m;
+  };
+  // A string literal at i, decoded the way Go's strconv.Unquote does.
+  const str = (): string => {
+    const at = i;
+    if (src[i] === "`") {
       const end = src.indexOf("`", i + 1);
-      if (end < 0) throw new FilterError(`1:${i + 1}: unterminated raw string`);
-      out.push({ k: "str", v: src.slice(i + 1, end), at: i });
+      if (end < 0) fail(src, at, "unterminated string literal");
       i = end + 1;
-    } else if (src.startsWith("==", i) || src.startsWith("!=", i)) {
-      out.push({ k: "op", v: src.slice(i, i + 2), at: i });
+      return src.slice(at + 1, end).replaceAll("\r", "");
+    }
+    for (i++; src[i] !== '"'; i++) {
+      if (i >= src.length) fail(src, at, "unterminated string literal");
+      if (src[i] === "\n") fail(src, i, "newline in string literal");
+      if (src[i] === "\\") i++;
+    }
+    const body = src.slice(at + 1, i++);
+    return body.replace(ESCAPE, (_m, e: string | undefined, off: number) => {
+      if (e === undefined) fail(src, at + 1 + off, "invalid escape in string literal");
+      if (e.length === 1) return SIMPLE[e]!;
+      const code = /^[0-7]/.test(e) ? parseInt(e, 8) : parseInt(e.slice(1), 16);
+      if (code > 0x10ffff) fail(src, at + 1 + off, "invalid escape in string literal");
+      return String.fromCodePoint(code);
+    });
+  };
+
+  for (ws(); i < src.length; ws()) {
+    const at = i;
+    const c = src[i]!;
+    if (c === '"' || c === "`") {
+      toks.push({ t: "str", text: str(), at });
+    } else if (c === "(" || c === ")") {
+      toks.push({ t: c, at: i++ });
+    } else if ((c === "=" || c === "!") && src[i + 1] === "=") {
+      toks.push({ t: c === "=" ? "==" : "!=", at });
       i += 2;
-    } else if (c === "(" || c === ")" || c === "[" || c === "]") {
-      out.push({ k: "op", v: c, at: i++ });
-    } else if (WORD.test(c)) {
-      const at = i;
-      while (i < src.length && WORD.test(src[i]!)) i++;
-      out.push({ k: "word", v: src.slice(at, i), at });
+    } else if (/[A-Za-z]/.test(c)) {
+      const path = [sticky(IDENT)!];
+      for (;;) {
+        if (src[i] === ".") {
+          i++;
+          const id = sticky(IDENT);
+          if (id === undefined) fail(src, i, "no match found, expected: identifier after \".\"");
+          path.push(id);
+        } else if (src[i] === "[") {
+          i++;
+          ws();
+          if (src[i] !== '"' && src[i] !== "`") fail(src, i, "invalid index, expected a string literal");
+          path.push(str());
+          ws();
+          if (src[i] !== "]") fail(src, i, 'unclosed index expression, expected "]"');
+          i++;
+        } else break;
+      }
+      toks.push({ t: "sel", path, text: path.join("."), at });
+    } else if (sticky(NUMBER) !== undefined) {
+      // Like bexpr, a number must end at whitespace, ")" or the end: `10.0.0.1` is no number.
+      if (i < src.length && !WS.test(src[i]!) && src[i] !== ")") fail(src, at, "invalid number literal");
+      toks.push({ t: "num", text: src.slice(at, i), at });
     } else {
-      throw new FilterError(`1:${i + 1}: unexpected character ${JSON.stringify(c)}`);
+      // Let the parser report it, so the message can say what was expected here.
+      toks.push({ t: "bad", text: c, at });
+      break;
     }
   }
-  return out;
+  toks.push({ t: "eof", at: src.length });
+  return toks;
 }
 
 class Parser {
   private i = 0;
   constructor(
-    private readonly toks: Tok[],
     private readonly src: string,
+    private readonly toks: Tok[],
   ) {}
 
   parse(): Node {
-    if (this.toks.length === 0) throw new FilterError("empty expression");
     const n = this.or();
-    if (this.i < this.toks.length) this.fail("end of expression");
+    if (this.peek().t !== "eof") this.fail(['"and"', '"or"', "end of input"]);
     return n;
   }
 
-  private peek(): Tok | undefined {
-    return this.toks[this.i];
+  private peek(k = 0): Tok {
+    return this.toks[Math.min(this.i + k, this.toks.length - 1)]!;
   }
 
-  private isWord(v: string, off = 0): boolean {
-    const t = this.toks[this.i + off];
-    return t?.k === "word" && t.v.toLowerCase() === v;
+  private kw(word: string, k = 0): boolean {
+    const t = this.peek(k);
+    return t.t === "sel" && t.path.length === 1 && t.path[0] === word;
   }
 
-  private fail(expected: string): never {
+  private fail(expected: string[]): never {
     const t = this.peek();
-    const where = t ? `1:${t.at + 1}: unexpected ${JSON.stringify(t.v)}` : `1:${this.src.length + 1}: unexpected end of expression`;
-    throw new FilterError(`${where}, expected ${expected}`);
+    const found = t.t === "eof" ? "end of input" : JSON.stringify(this.src.slice(t.at).match(/^\S{1,20}/)?.[0] ?? "");
+    fail(this.src, t.at, `no match found at ${found}, expected: ${expected.join(", ")}`);
   }
 
   private or(): Node {
-    let n = this.and();
-    while (this.isWord("or")) {
+    let a = this.and();
+    while (this.kw("or")) {
       this.i++;
-      n = { t: "or", a: n, b: this.and() };
+      a = { k: "or", a, b: this.and() };
     }
-    return n;
+    return a;
   }
 
   private and(): Node {
-    let n = this.unary();
-    while (this.isWord("and")) {
+    let a = this.unary();
+    while (this.kw("and")) {
       this.i++;
-      n = { t: "and", a: n, b: this.unary() };
+      a = { k: "and", a, b: this.unary() };
     }
-    return n;
+    return a;
   }
 
   private unary(): Node {
-    if (this.isWord("not")) {
+    if (this.kw("not")) {
       this.i++;
-      return { t: "not", a: this.unary() };
+      return { k: "not", a: this.unary() };
     }
-    const t = this.peek();
-    if (t?.k === "op" && t.v === "(") {
+    if (this.peek().t === "(") {
       this.i++;
       const n = this.or();
-      if (this.peek()?.v !== ")") this.fail('")"');
+      if (this.peek().t !== ")") this.fail(['")"', '"and"', '"or"']);
       this.i++;
       return n;
     }
@@ -143,143 +199,136 @@ class Parser {
 
   private match(): Node {
     const t = this.peek();
-    if (!t) this.fail("a selector or value");
-    // `value [not] in selector` starts with a value; a quoted string can only be one.
-    if (t.k === "str" || this.isWord("in", 1) || (this.isWord("not", 1) && this.isWord("in", 2))) {
-      const value = this.value();
-      const neg = this.isWord("not");
-      if (neg) this.i++;
-      if (!this.isWord("in")) this.fail('"in" or "not in"');
+    const valueIn = this.kw("in", 1) || (this.kw("not", 1) && this.kw("in", 2));
+    if (t.t === "sel" && !valueIn) {
       this.i++;
-      return { t: "in", sel: this.selector(), value, neg };
-    }
-    const sel = this.selector();
-    const op = this.peek();
-    if (op?.k === "op" && (op.v === "==" || op.v === "!=")) {
-      this.i++;
-      return { t: "eq", sel, value: this.value(), neg: op.v === "!=" };
-    }
-    if (this.isWord("is")) {
-      this.i++;
-      const neg = this.isWord("not");
-      if (neg) this.i++;
-      if (!this.isWord("empty")) this.fail('"empty"');
-      this.i++;
-      return { t: "empty", sel, neg };
-    }
-    const neg = this.isWord("not");
-    if (neg) this.i++;
-    if (this.isWord("contains")) {
-      this.i++;
-      return { t: "in", sel, value: this.value(), neg };
-    }
-    if (this.isWord("matches")) {
-      this.i++;
-      const at = this.peek()?.at ?? this.src.length;
-      const pattern = this.value();
-      try {
-        return { t: "matches", sel, re: new RegExp(pattern), neg };
-      } catch (err) {
-        throw new FilterError(`1:${at + 1}: invalid regular expression: ${(err as Error).message}`);
-      }
-    }
-    this.fail('"==", "!=", "is", "contains", "matches", "in"');
-  }
-
-  private selector(): string[] {
-    const t = this.peek();
-    if (t?.k !== "word" || /^(and|or|not|in|is)$/i.test(t.v)) this.fail("a selector");
-    this.i++;
-    const path = t.v.split(".");
-    if (path.some((p) => p === "")) throw new FilterError(`1:${t.at + 1}: invalid selector ${JSON.stringify(t.v)}`);
-    while (this.peek()?.v === "[") {
-      this.i++;
-      const key = this.peek();
-      if (key?.k !== "str") this.fail("a quoted key");
-      this.i++;
-      if (this.peek()?.v !== "]") this.fail('"]"');
-      this.i++;
-      path.push(key.v);
-      // `Meta["k"].more` continues with a dotted tail attached to the bracket.
-      const next = this.peek();
-      if (next?.k === "word" && next.v.startsWith(".") && next.at === this.toks[this.i - 1]!.at + 1) {
+      const op = this.peek();
+      if (op.t === "==" || op.t === "!=") {
         this.i++;
-        path.push(...next.v.slice(1).split("."));
+        return { k: "match", path: t.path, test: equalTest(this.value()), neg: op.t === "!=" };
       }
+      if (this.kw("is")) {
+        this.i++;
+        const neg = this.kw("not");
+        if (neg) this.i++;
+        if (!this.kw("empty")) this.fail(neg ? ['"empty"'] : ['"empty"', '"not"']);
+        this.i++;
+        return { k: "match", path: t.path, test: isEmpty, neg };
+      }
+      const neg = this.kw("not");
+      if (neg) this.i++;
+      if (this.kw("contains")) {
+        this.i++;
+        return { k: "match", path: t.path, test: inTest(this.value()), neg };
+      }
+      if (this.kw("matches")) {
+        this.i++;
+        const at = this.peek().at;
+        return { k: "match", path: t.path, test: matchesTest(this.value(), this.src, at), neg };
+      }
+      this.fail(neg ? ['"contains"', '"in"', '"matches"'] : ['"!="', '"=="', '"contains"', '"is"', '"matches"', '"not"']);
     }
-    return path;
+    if (t.t === "str" || t.t === "num" || t.t === "sel") {
+      const value = this.value();
+      const neg = this.kw("not");
+      if (neg) this.i++;
+      if (!this.kw("in")) this.fail(neg ? ['"in"'] : ['"in"', '"not"']);
+      this.i++;
+      const sel = this.peek();
+      if (sel.t !== "sel") this.fail(["selector"]);
+      this.i++;
+      return { k: "match", path: sel.path, test: inTest(value), neg };
+    }
+    this.fail(['"("', '"not"', "selector", "value"]);
   }
 
   private value(): string {
     const t = this.peek();
-    if (!t || t.k === "op") this.fail("a value");
+    if (t.t !== "str" && t.t !== "num" && t.t !== "sel") this.fail(["value"]);
     this.i++;
-    return t.v;
+    return t.text;
   }
 }
 
-/** Follows a selector; crossing a list maps over it, so the result may be a list. */
-function resolve(v: unknown, path: string[]): unknown {
-  let cur: unknown = v;
-  for (let i = 0; i < path.length; i++) {
-    if (Array.isArray(cur)) return cur.map((x) => resolve(x, path.slice(i))).flat();
-    if (typeof cur !== "object" || cur === null) return undefined;
-    const obj = cur as Record<string, unknown>;
-    const key = path[i]!;
-    cur = key in obj ? obj[key] : obj[Object.keys(obj).find((k) => k.toLowerCase() === key.toLowerCase()) ?? ""];
-  }
-  return cur;
+const BOOLS = new Map(
+  Object.entries({ 1: true, t: true, T: true, TRUE: true, true: true, True: true, 0: false, f: false, F: false, FALSE: false, false: false, False: false }),
+);
+
+/** The literal as a number, as Go's ParseInt/ParseFloat would read it; NaN when it is none. */
+function toNumber(lit: string): number {
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$|^0[xob][0-9a-f]+$/i.test(lit) ? Number(lit) : NaN;
 }
 
-/** The literal compared as the field's own type, as bexpr coerces it. */
-function equals(field: unknown, literal: string): boolean {
-  if (typeof field === "string") return field === literal;
-  if (typeof field === "number" || typeof field === "bigint") return literal.trim() !== "" && Number(literal) === Number(field);
-  if (typeof field === "boolean") return literal.toLowerCase() === String(field);
-  return false;
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** `==`: the literal converted to the field's own type, as bexpr coerces it. */
+function equalTest(lit: string): Test {
+  const num = toNumber(lit);
+  const bool = BOOLS.get(lit);
+  return (v) => (typeof v === "string" ? v === lit : typeof v === "number" ? v === num : typeof v === "boolean" && v === bool);
+}
+
+function inTest(lit: string): Test {
+  const eq = equalTest(lit);
+  return (v) => (typeof v === "string" ? v.includes(lit) : Array.isArray(v) ? v.some(eq) : isObject(v) && Object.hasOwn(v, lit));
 }
 
 function isEmpty(v: unknown): boolean {
-  if (v === undefined || v === null || v === "") return true;
-  if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === "object") return Object.keys(v).length === 0;
-  return false;
+  if (v === undefined || v === null) return true;
+  if (typeof v === "string" || Array.isArray(v)) return v.length === 0;
+  return isObject(v) && Object.keys(v).length === 0;
 }
 
-function contains(field: unknown, value: string): boolean {
-  if (typeof field === "string") return field.includes(value);
-  if (Array.isArray(field)) return field.some((x) => equals(x, value));
-  if (typeof field === "object" && field !== null) return Object.hasOwn(field, value);
-  return false;
+function matchesTest(pattern: string, src: string, at: number): Test {
+  const re = goRegExp(pattern, src, at);
+  return (v) => typeof v === "string" && re.test(v);
+}
+
+/** An RE2 pattern as a JS RegExp; escapes are consumed in pairs so `\\z` stays literal. */
+function goRegExp(pattern: string, src: string, at: number): RegExp {
+  const lead = /^\(\?([ims]+)\)/.exec(pattern);
+  const flags = [...new Set(lead?.[1] ?? "")].join("");
+  const body = pattern
+    .slice(lead?.[0].length ?? 0)
+    .replace(/\\[\s\S]|\(\?P</g, (m) => (m === "\\A" ? "(?<![^])" : m === "\\z" ? "(?![^])" : m === "(?P<" ? "(?<" : m));
+  try {
+    return new RegExp(body, flags + "u"); // runes, \p{..}, as in Go
+  } catch (err) {
+    try {
+      return new RegExp(body, flags); // RE2 allows escaping any punctuation; unicode mode doesn't
+    } catch {
+      fail(src, at, `invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Walks the selector; a list met on the way applies the rest to each element (any). */
+function matchAt(n: { path: string[]; test: Test; neg: boolean }, v: unknown, depth: number): boolean {
+  for (let i = depth; i < n.path.length; i++) {
+    if (Array.isArray(v)) return v.some((x) => matchAt(n, x, i));
+    const key = n.path[i]!;
+    v = isObject(v) && Object.hasOwn(v, key) ? v[key] : undefined;
+  }
+  return n.test(v) !== n.neg;
 }
 
 function evaluate(n: Node, item: unknown): boolean {
-  switch (n.t) {
+  switch (n.k) {
     case "or":
       return evaluate(n.a, item) || evaluate(n.b, item);
     case "and":
       return evaluate(n.a, item) && evaluate(n.b, item);
     case "not":
       return !evaluate(n.a, item);
-    case "eq": {
-      const f = resolve(item, n.sel);
-      const hit = Array.isArray(f) ? f.some((x) => equals(x, n.value)) : equals(f, n.value);
-      return hit !== n.neg;
-    }
-    case "empty":
-      return isEmpty(resolve(item, n.sel)) !== n.neg;
-    case "in":
-      return contains(resolve(item, n.sel), n.value) !== n.neg;
-    case "matches": {
-      const f = resolve(item, n.sel);
-      const test = (x: unknown): boolean => typeof x === "string" && n.re.test(x);
-      return (Array.isArray(f) ? f.some(test) : test(f)) !== n.neg;
-    }
+    case "match":
+      return matchAt(n, item, 0);
   }
 }
 
 /** Parses once; throws FilterError with a one-line reason on a syntax error. */
 export function compileFilter(expr: string): (item: unknown) => boolean {
-  const ast = new Parser(lex(expr), expr).parse();
+  const ast = new Parser(expr, lex(expr)).parse();
   return (item) => evaluate(ast, item);
 }
