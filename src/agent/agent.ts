@@ -7,6 +7,7 @@ import type { DnsView } from "../dns/lookup.ts";
 import { fetchReader } from "../dns/remote.ts";
 import { DnsServer } from "../dns/server.ts";
 import { GossipPool } from "../gossip/pool.ts";
+import { decodeTags } from "../gossip/serf.ts";
 import { type SerfMember, STATUS_CODE } from "../gossip/serf-node.ts";
 import { createApp } from "../http/app.ts";
 import { splitUrl } from "../http/path.ts";
@@ -224,6 +225,9 @@ export class Agent {
     const c = this.config;
     const log = this.logger.withTag("serf.wan");
     const { wan_join_port: _w, ...tags } = lanTags(this);
+    const wanTune = c.dev
+      ? { probeIntervalMs: 100, probeTimeoutMs: 100, gossipIntervalMs: 100, suspicionMult: 3 }
+      : { probeIntervalMs: 5000, probeTimeoutMs: 3000, suspicionMult: 6, gossipIntervalMs: 500, gossipNodes: 4, gossipToTheDeadMs: 60_000, pushPullIntervalMs: 60_000 };
     this.wan = new GossipPool({
       name: `${c.nodeName}.${c.datacenter}`,
       bindIp: c.bindAddr,
@@ -233,9 +237,8 @@ export class Agent {
       keyring: c.encrypt ? [new Uint8Array(Buffer.from(c.encrypt, "base64"))] : [],
       reconnectTimeoutMs: c.reconnectTimeoutMs,
       leavePropagateDelayMs: c.dev ? 100 : 3000,
-      tune: c.dev
-        ? { probeIntervalMs: 100, probeTimeoutMs: 100, gossipIntervalMs: 100, suspicionMult: 3 }
-        : { probeIntervalMs: 5000, probeTimeoutMs: 3000, suspicionMult: 6, gossipIntervalMs: 500, gossipNodes: 4, gossipToTheDeadMs: 60_000, pushPullIntervalMs: 60_000 },
+      // Consul's WAN merge delegate: only servers belong in the WAN pool.
+      tune: { ...wanTune, admit: (_node, meta) => decodeTags(meta).role === "consul" },
       logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
     });
     await this.wan.start();

@@ -57,6 +57,8 @@ export interface MemberlistConfig {
   /** Consul lets a dead node's name be reused at a new address after this long. */
   deadNodeReclaimMs: number;
   udpBufferSize: number;
+  /** A merge delegate: Consul's WAN pool admits only servers. Absent: everyone. */
+  admit?: (node: string, meta: Uint8Array | null) => boolean;
 }
 
 /** memberlist's LAN profile with Consul's overrides. */
@@ -418,6 +420,7 @@ export class Memberlist {
 
   private onAlive(a: Alive, now: number, fromPushPull: boolean): void {
     if (a.vsn.length < 6 || a.vsn[0] === 0 || a.vsn[1] === 0 || a.vsn[0]! > a.vsn[1]!) return;
+    if (a.node !== this.cfg.name && this.cfg.admit && !this.cfg.admit(a.node, a.meta)) return;
     const known = this.members.get(a.node);
     if (a.node === this.cfg.name) {
       const self = this.self;

@@ -23,6 +23,8 @@ export interface PoolOptions {
   reconnectTimeoutMs: number;
   /** Consul waits this long after announcing a leave, still answering probes. */
   leavePropagateDelayMs: number;
+  /** How often to try a failed member again (Serf: 30 s). */
+  reconnectIntervalMs?: number;
   tune?: Partial<MemberlistConfig>;
   logger: { info(m: string): void; warn(m: string): void; debug(m: string): void };
   onChange?: () => void;
@@ -32,6 +34,8 @@ export interface PoolOptions {
 /** Consul's Serf protocol 4 with memberlist 2: `01 05 02 02 05 04`. */
 const CONSUL_VSN = Uint8Array.of(1, 5, 2, 2, 5, 4);
 const TICK_MS = 20;
+/** Serf's ReconnectInterval. */
+const RECONNECT_INTERVAL_MS = 30_000;
 const TCP_TIMEOUT_MS = 10_000;
 
 export class GossipPool {
@@ -41,12 +45,14 @@ export class GossipPool {
   private tcp: TCPSocketListener<{ buf: Uint8Array }> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  private nextReconnect: number;
 
   constructor(private readonly opts: PoolOptions) {
     const now = Date.now();
     const cfg = { ...lanConfig({ name: opts.name, addr: ipToBytes(opts.advertiseIp), port: opts.port, meta: encodeTags(opts.tags), vsn: CONSUL_VSN }), ...opts.tune };
     this.ml = new Memberlist(cfg, Math.random, now);
     this.serf = new SerfNode(this.ml, opts.tags, { reconnectTimeoutMs: opts.reconnectTimeoutMs, tombstoneTimeoutMs: 24 * 3600_000 }, now);
+    this.nextReconnect = now + (opts.reconnectIntervalMs ?? RECONNECT_INTERVAL_MS);
   }
 
   async start(): Promise<void> {
@@ -129,7 +135,26 @@ export class GossipPool {
     const now = Date.now();
     this.ml.tick(now);
     this.serf.reap(now);
+    if (now >= this.nextReconnect) {
+      this.nextReconnect = now + (this.opts.reconnectIntervalMs ?? RECONNECT_INTERVAL_MS);
+      this.reconnect();
+    }
     this.flush();
+  }
+
+  /**
+   * Serf's reconnect: with probability failed/alive, try to join one failed member again, so
+   * a healed partition or a restarted node comes back without an operator.
+   */
+  private reconnect(): void {
+    const members = this.serf.list();
+    const failed = members.filter((m) => m.status === "failed");
+    const alive = members.filter((m) => m.status === "alive").length;
+    if (failed.length === 0 || Math.random() > failed.length / Math.max(1, alive)) return;
+    const m = failed[Math.floor(Math.random() * failed.length)]!;
+    void this.pushPull({ ip: m.addr, port: m.port }, true)
+      .then(() => this.opts.logger.info(`serf: reconnected to ${m.name}`))
+      .catch((err: Error) => this.opts.logger.debug(`serf: reconnect to ${m.name} failed: ${err.message}`));
   }
 
   /** Waits until every queued broadcast has gone out (or `ms` passed). */

@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { GossipPool } from "../../src/gossip/pool.ts";
 
-// Three pools on loopback (127.0.0.71-73, port 7946) with the memberlist LAN timings shortened
+// Pools on loopback (127.0.0.71-82, port 7946) with the memberlist LAN timings shortened
 // so the file runs in seconds: join through one member finds all; a graceful leave is `left`
 // at once; a pool that stops answering is `failed` after probe + suspicion.
 
@@ -9,10 +9,11 @@ const quiet = { info() {}, warn() {}, debug() {} };
 const tune = { probeIntervalMs: 200, probeTimeoutMs: 100, gossipIntervalMs: 50, suspicionMult: 2 };
 const pools: GossipPool[] = [];
 
-async function pool(n: number, key: Uint8Array[] = []): Promise<GossipPool> {
+async function pool(n: number, key: Uint8Array[] = [], extra: Partial<ConstructorParameters<typeof GossipPool>[0]> = {}): Promise<GossipPool> {
   const p = new GossipPool({
     name: `g${n}`, bindIp: `127.0.0.${70 + n}`, advertiseIp: `127.0.0.${70 + n}`, port: 7946,
     tags: { role: "node", dc: "dc1", id: `id-${n}` }, keyring: key, reconnectTimeoutMs: 3600_000, leavePropagateDelayMs: 100, logger: quiet, tune,
+    ...extra,
   });
   await p.start();
   pools.push(p);
@@ -52,7 +53,7 @@ test("join one, learn all; leave is left, silence is failed", async () => {
 
 test("a join to nobody fails with the dial error", async () => {
   const d = await pool(4);
-  await expect(d.join(["127.0.0.79:7946"])).rejects.toThrow("dial tcp 127.0.0.79:7946: connect: connection refused");
+  await expect(d.join(["127.0.0.69:7946"])).rejects.toThrow("dial tcp 127.0.0.69:7946: connect: connection refused");
 });
 
 test("encrypted pools join each other and refuse plaintext", async () => {
@@ -64,4 +65,30 @@ test("encrypted pools join each other and refuse plaintext", async () => {
   const plain = await pool(7);
   await expect(plain.join(["127.0.0.75"])).rejects.toThrow();
   expect(statusOf(e).g7).toBeUndefined();
+});
+
+test("a failed member that comes back is reconnected without an operator", async () => {
+  const a = await pool(8, [], { reconnectIntervalMs: 200 });
+  let b = await pool(9);
+  expect(await b.join(["127.0.0.78"])).toBe(1);
+  await until(() => statusOf(a).g9 === "alive", 3000, () => JSON.stringify(statusOf(a)));
+  b.stop();
+  await until(() => statusOf(a).g9 === "failed", 5000, () => JSON.stringify(statusOf(a)));
+  // Restarted, but told nothing: a finds it again.
+  pools.splice(pools.indexOf(b), 1);
+  b = await pool(9);
+  await until(() => statusOf(a).g9 === "alive" && statusOf(b).g8 === "alive", 5000, () => JSON.stringify([statusOf(a), statusOf(b)]));
+});
+
+test("a pool with an admission rule (Consul's WAN: servers only) refuses others", async () => {
+  const server = (meta: Uint8Array | null) => meta !== null && Buffer.from(meta).includes(Buffer.from("consul"));
+  const w1 = await pool(10, [], { tags: { role: "consul", dc: "dc1" }, tune: { ...tune, admit: (_n, m) => server(m) } });
+  const w2 = await pool(11, [], { tags: { role: "consul", dc: "dc2" }, tune: { ...tune, admit: (_n, m) => server(m) } });
+  const client = await pool(12);
+  expect(await w2.join(["127.0.0.80"])).toBe(1);
+  await client.join(["127.0.0.80"]).catch(() => undefined);
+  await until(() => statusOf(w1).g11 === "alive", 3000, () => JSON.stringify(statusOf(w1)));
+  await Bun.sleep(300);
+  expect(statusOf(w1).g12).toBeUndefined();
+  expect(statusOf(w2).g12).toBeUndefined();
 });
