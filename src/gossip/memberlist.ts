@@ -17,8 +17,9 @@ import {
 // events. Kept from memberlist: round-robin probing, indirect probes through 3 peers,
 // suspicion with a timeout scaled by cluster size and shortened by independent
 // confirmations, the TCP fallback ping (so UDP loss alone rarely accuses anyone),
-// refutation, incarnation rules, gossip with retransmit limits, push/pull merge.
-// Left out for now: Lifeguard's awareness score.
+// Lifeguard's awareness score (a node that misses acks and nacks, or must refute, probes
+// more slowly rather than accuse others), refutation, incarnation rules, gossip with
+// retransmit limits, push/pull merge.
 
 export interface Address {
   ip: string;
@@ -101,7 +102,13 @@ interface Probe {
   /** The end of this probe interval: suspect the target if no ack came by then. */
   giveUp: number;
   indirectSent: boolean;
+  /** Nacks the indirect helpers promised, and those that came (Lifeguard's evidence about us). */
+  expectedNacks: number;
+  nacks: number;
 }
+
+/** Lifeguard: how sure we are of our own health, 0 (fine) to 7; timings stretch by score + 1. */
+const AWARENESS_MAX = 8;
 
 interface Suspicion {
   start: number;
@@ -164,6 +171,8 @@ export class Memberlist {
   private nextGossip = 0;
   private nextPushPull = 0;
   private leaving = false;
+  /** Lifeguard's local health score (memberlist's awareness). */
+  awareness = 0;
 
   constructor(
     readonly cfg: MemberlistConfig,
@@ -259,8 +268,11 @@ export class Memberlist {
         case "ack":
           this.onAck(m.seqNo);
           break;
-        case "nack":
-          break; // Lifeguard's awareness would count it; we do not keep one
+        case "nack": {
+          const p = this.probes.get(m.seqNo);
+          if (p) p.nacks++;
+          break;
+        }
         case "alive":
           this.onAlive(m, now, false);
           break;
@@ -336,12 +348,14 @@ export class Memberlist {
       }
       if (now >= p.giveUp) {
         this.probes.delete(seq);
+        // Missing nacks mean our own network is the likelier culprit: slow down.
+        this.adjustAwareness(p.expectedNacks > 0 ? p.expectedNacks - p.nacks : 1);
         const m = this.members.get(p.target);
         if (m && m.state === "alive") this.onSuspect({ type: "suspect", incarnation: m.incarnation, node: m.name, from: this.cfg.name }, now);
       }
     }
     if (now >= this.nextProbe) {
-      this.nextProbe = now + this.cfg.probeIntervalMs;
+      this.nextProbe = now + this.scaled(this.cfg.probeIntervalMs);
       this.probe(now);
     }
     if (now >= this.nextGossip) {
@@ -368,7 +382,14 @@ export class Memberlist {
       const m = this.members.get(this.probeOrder[this.probeIndex++]!);
       if (!m || m.name === this.cfg.name || (m.state !== "alive" && m.state !== "suspect")) continue;
       const seq = ++this.seqNo;
-      this.probes.set(seq, { target: m.name, deadline: now + this.cfg.probeTimeoutMs, giveUp: now + this.cfg.probeIntervalMs, indirectSent: false });
+      this.probes.set(seq, {
+        target: m.name,
+        deadline: now + this.scaled(this.cfg.probeTimeoutMs),
+        giveUp: now + this.scaled(this.cfg.probeIntervalMs),
+        indirectSent: false,
+        expectedNacks: 0,
+        nacks: 0,
+      });
       const ping = encodeMessage({ type: "ping", seqNo: seq, node: m.name, ...this.source() });
       // A suspect gets the accusation with the ping, so it can refute at once.
       const bytes =
@@ -385,6 +406,7 @@ export class Memberlist {
     if ((m.vsn[1] ?? 0) >= 3) this.effects.push({ kind: "tcpPing", to: addressOf(m), seqNo: seq, node: m.name });
     for (const peer of this.randomPeers(this.cfg.indirectChecks, (p) => p.state === "alive" && p.name !== target)) {
       const nack = (peer.vsn[1] ?? 0) >= 4;
+      if (nack) this.probes.get(seq)!.expectedNacks++;
       this.send(addressOf(peer), encodeMessage({ type: "indirectPing", seqNo: seq, target: m.addr, port: m.port, node: m.name, nack, ...this.source() }));
     }
   }
@@ -407,6 +429,7 @@ export class Memberlist {
   }
 
   private onAck(seq: number): void {
+    if (this.probes.has(seq)) this.adjustAwareness(-1);
     const relay = this.relays.get(seq);
     if (relay) {
       this.relays.delete(seq);
@@ -519,7 +542,16 @@ export class Memberlist {
     this.events.push({ kind: m.state === "left" ? "leave" : "fail", member: m });
   }
 
+  private adjustAwareness(delta: number): void {
+    this.awareness = Math.min(AWARENESS_MAX - 1, Math.max(0, this.awareness + delta));
+  }
+
+  private scaled(ms: number): number {
+    return ms * (this.awareness + 1);
+  }
+
   private refute(accused: number, now: number): void {
+    this.adjustAwareness(1);
     const self = this.self;
     self.incarnation = Math.max(self.incarnation, accused) + 1;
     self.stateChangeMs = now;
