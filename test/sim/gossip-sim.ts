@@ -3,13 +3,15 @@ import { type Address, bytesToIp, ipToBytes, lanConfig, Memberlist, type MemberS
 import { Prng } from "../../src/lib/prng.ts";
 
 // A whole memberlist cluster in one process: the pure cores, a virtual clock, and a seeded
-// network that delays, drops and partitions datagrams. Push/pull exchanges happen at once
+// network that delays (and so reorders), drops, duplicates and partitions datagrams. Push/pull exchanges happen at once
 // when both ends can reach each other. The same seed replays the same run exactly.
 
 export interface SimOptions {
   nodes: number;
   seed: number;
   lossRate: number;
+  /** Chance a datagram is delivered twice (each copy with its own delay, so also reordered). */
+  dupRate?: number;
   minDelayMs: number;
   maxDelayMs: number;
   stepMs: number;
@@ -132,9 +134,12 @@ export class GossipSim {
         this.dropped++;
         continue;
       }
-      const delay = this.opts.minDelayMs + this.net.float() * (this.opts.maxDelayMs - this.opts.minDelayMs);
-      this.queue.push({ at: this.now + delay, to, from: { ip: bytesToIp(core.cfg.addr), port: core.cfg.port }, bytes: e.bytes });
-      this.delivered++;
+      const copies = this.net.float() < (this.opts.dupRate ?? 0) ? 2 : 1;
+      for (let c = 0; c < copies; c++) {
+        const delay = this.opts.minDelayMs + this.net.float() * (this.opts.maxDelayMs - this.opts.minDelayMs);
+        this.queue.push({ at: this.now + delay, to, from: { ip: bytesToIp(core.cfg.addr), port: core.cfg.port }, bytes: e.bytes });
+        this.delivered++;
+      }
     }
     for (const ev of core.takeEvents()) this.trace.push(`${this.now} ${name} ${ev.kind} ${ev.member.name}`);
   }

@@ -1,14 +1,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { GossipSim } from "./gossip-sim.ts";
 
-// Seeded simulations of the memberlist core: 50-node clusters on a lossy, jittery network.
+// Seeded simulations of the memberlist core: 50-node clusters on a lossy, duplicating,
+// reordering network.
 // Each checks what the protocol promises, with the LAN timings: everyone learns everyone,
 // a crashed node is declared dead by all within the suspicion bound, loss alone kills
 // nobody, and a partition is seen on both sides. A failing seed replays exactly:
 // GOSSIP_SIM_SEEDS=1000 runs more.
 
 const SEEDS = Number(process.env.GOSSIP_SIM_SEEDS ?? 5);
-const base = { nodes: 50, lossRate: 0.05, minDelayMs: 1, maxDelayMs: 20, stepMs: 10 };
+const base = { nodes: 50, lossRate: 0.05, dupRate: 0.05, minDelayMs: 1, maxDelayMs: 20, stepMs: 10 };
 
 function joined(seed: number): GossipSim {
   const sim = new GossipSim({ ...base, seed });
@@ -25,7 +26,7 @@ const convergence: number[] = [];
 const detection: number[] = [];
 const partition: number[] = [];
 
-describe("memberlist simulation, 50 nodes, 5% loss, 1-20 ms delay", () => {
+describe("memberlist simulation, 50 nodes, 5% loss, 5% duplication, 1-20 ms delay (reordering)", () => {
   afterAll(() => {
     if (process.env.GOSSIP_SIM_SEEDS) console.log(`convergence ms: ${convergence.join(" ")}\ndetection ms: ${detection.join(" ")}\npartition ms: ${partition.join(" ")}`);
   });
@@ -85,3 +86,15 @@ describe("memberlist simulation, 50 nodes, 5% loss, 1-20 ms delay", () => {
     expect([b.delivered, b.dropped]).toEqual([a.delivered, a.dropped]);
   });
 });
+
+test("200 nodes: everyone learns everyone, and a crash is declared dead by all", () => {
+  const sim = new GossipSim({ ...base, nodes: 200, seed: 7 });
+  for (let i = 1; i < 200; i++) expect(sim.join(`n${i}`, `n${Math.floor(i / 2)}`)).toBe(true);
+  while (!allSeeAll(sim, sim.live()) && sim.now < 200_000) sim.run(1000);
+  expect(allSeeAll(sim, sim.live())).toBe(true);
+  sim.crash("n101");
+  const at = sim.now;
+  while (!sim.live().every((o) => sim.view(o, "n101") === "dead") && sim.now - at < 120_000) sim.run(1000);
+  expect(sim.live().every((o) => sim.view(o, "n101") === "dead")).toBe(true);
+  for (const o of sim.live()) for (const s of sim.live()) expect(sim.view(o, s)).toBe("alive");
+}, 120_000);
