@@ -253,6 +253,11 @@ export class Memberlist {
     this.queue(undefined, bytes);
   }
 
+  /** A datagram straight to one address (Serf's query acks and responses). */
+  sendTo(to: Address, bytes: Uint8Array): void {
+    this.send(to, bytes);
+  }
+
   // ---- inputs ------------------------------------------------------------------------------
 
   handlePacket(msgs: PacketMessage[], from: Address, now: number): Uint8Array[] {

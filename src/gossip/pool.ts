@@ -55,6 +55,10 @@ export class GossipPool {
     this.ml = new Memberlist(cfg, Math.random, now);
     this.serf = new SerfNode(this.ml, opts.tags, { reconnectTimeoutMs: opts.reconnectTimeoutMs, tombstoneTimeoutMs: 24 * 3600_000 }, now);
     this.nextReconnect = now + (opts.reconnectIntervalMs ?? RECONNECT_INTERVAL_MS);
+    this.serf.keys = () => {
+      const keys = opts.keyring.map((k) => Buffer.from(k).toString("base64"));
+      return { keys, primary: keys[0] ?? "" };
+    };
   }
 
   async start(): Promise<void> {

@@ -1,6 +1,8 @@
 import { encodeMessage } from "./messages.ts";
 import { bytesToIp, type Member, type MemberEvent, type Memberlist } from "./memberlist.ts";
-import { decodeSerf, decodeTags, encodeSerf, encodeTags, type SerfMessage, type SerfPushPull } from "./serf.ts";
+import { decodeString } from "./fields.ts";
+import { decode, encode } from "./msgpack.ts";
+import { decodeSerf, decodeTags, encodeSerf, encodeTags, type SerfMessage, type SerfPushPull, type SerfQuery } from "./serf.ts";
 
 // Serf on top of memberlist (gossip-protocol.md §9): tags in Meta, Lamport clocks, join and
 // leave intents, the member status machine (alive, leaving, left, failed), the push/pull
@@ -40,6 +42,18 @@ class LamportClock {
 }
 
 const EVENT_BUFFER = 512;
+const QUERY_BUFFER = 512;
+const QUERY_ACK = 1;
+const QUERY_NO_BROADCAST = 2;
+
+/** Serf's keyResponse (message type 8) as `_serf_list-keys` answers it. */
+function encodeKeyResponse(k: { keys: string[]; primary: string }): Uint8Array {
+  const body = encode({ Result: true, Message: "", Keys: k.keys, PrimaryKey: k.primary });
+  const out = new Uint8Array(body.length + 1);
+  out[0] = 8;
+  out.set(body, 1);
+  return out;
+}
 const RECENT_INTENT_MS = 5 * 60_000;
 
 export interface SerfOptions {
@@ -58,6 +72,10 @@ export class SerfNode {
   private readonly userEvents: UserEventReceived[] = [];
   private readonly changes: Array<{ kind: "join" | "leave" | "fail" | "update" | "reap"; member: SerfMember }> = [];
   tags: Record<string, string>;
+  /** Set by the pool: the installed gossip keys (base64) for `_serf_list-keys`. */
+  keys: (() => { keys: string[]; primary: string }) | undefined;
+  /** Queries already seen (LTime/ID), so each is spread and answered once. */
+  private readonly seenQueries = new Set<string>();
 
   constructor(
     readonly ml: Memberlist,
@@ -157,7 +175,7 @@ export class SerfNode {
         break;
       }
       case "query":
-        this.queryClock.witness(msg.ltime);
+        this.onQuery(msg, bytes);
         break;
       default:
         break;
@@ -191,6 +209,46 @@ export class SerfNode {
       if (prune) this.erase(m);
     }
     this.ml.queueUser(encodeMessage({ type: "user", payload: raw }));
+  }
+
+  /**
+   * A query (§9.2): spread it on unless told not to, and if it is for us, ack it when asked
+   * (flag 1) straight to the asker. Internal `_serf_` queries we know are answered too:
+   * `_serf_ping` with an empty response, `_serf_list-keys` with our keyring.
+   */
+  private onQuery(q: SerfQuery, raw: Uint8Array): void {
+    this.queryClock.witness(q.ltime);
+    const key = `${q.ltime}/${q.id}`;
+    if (this.seenQueries.has(key)) return;
+    this.seenQueries.add(key);
+    if (this.seenQueries.size > QUERY_BUFFER) this.seenQueries.delete(this.seenQueries.values().next().value!);
+    if ((q.flags & QUERY_NO_BROADCAST) === 0) this.ml.queueUser(encodeMessage({ type: "user", payload: raw }));
+    if (!this.passesFilters(q.filters)) return;
+    const to = { ip: bytesToIp(q.addr), port: q.port };
+    const respond = (flags: number, payload: Uint8Array | null): void =>
+      this.ml.sendTo(to, encodeMessage({ type: "user", payload: encodeSerf({ type: "queryResponse", ltime: q.ltime, id: q.id, from: this.ml.cfg.name, flags, payload }) }));
+    if (q.flags & QUERY_ACK) respond(QUERY_ACK, null);
+    if (q.name === "_serf_ping") respond(0, null);
+    else if (q.name === "_serf_list-keys" && this.keys) respond(0, encodeKeyResponse(this.keys()));
+  }
+
+  /** Filters: type 0 is a list of node names, type 1 a tag and a regular expression. */
+  private passesFilters(filters: Uint8Array[] | null): boolean {
+    for (const f of filters ?? []) {
+      try {
+        const body = decode(f.subarray(1));
+        if (f[0] === 0 && Array.isArray(body)) {
+          if (!body.some((n) => decodeString(n, "filter node") === this.ml.cfg.name)) return false;
+        } else if (f[0] === 1 && body instanceof Map) {
+          const tag = decodeString(body.get("Tag") ?? null, "filter tag");
+          const expr = decodeString(body.get("Expr") ?? null, "filter expr");
+          if (!new RegExp(expr).test(this.tags[tag] ?? "")) return false;
+        }
+      } catch {
+        return false; // a filter we cannot read does not select us
+      }
+    }
+    return true;
   }
 
   // ---- our actions -------------------------------------------------------------------------

@@ -159,6 +159,11 @@ describe.skipIf(!hasSerf)("interop with the real serf", () => {
     await serfAgent("se", "127.0.0.57", [`-encrypt=${key}`, "-join=127.0.0.54:8301"]);
     await waitFor(async () => (await statusOf("127.0.0.54", "se")) === 1, 10_000, () => "encrypted serf not alive here");
     expect(serfMembers("127.0.0.57")).toMatch(/e1\s+127\.0\.0\.54:8301\s+alive/);
+    // Serf queries reach us: we ack them, and answer the keyring query with our key.
+    const query = spawnSync(["serf", "query", "-rpc-addr=127.0.0.57:7373", "-timeout=2s", "hello", "world"]).stdout.toString();
+    expect(query).toContain("Ack from 'e1'");
+    const keys = spawnSync(["serf", "keys", "-list", "-rpc-addr=127.0.0.57:7373"]).stdout.toString();
+    expect(keys).toContain(`${key}  [2/2]`);
     // A plaintext agent cannot join the encrypted pool.
     const r = cli(["join", "127.0.0.57:7946", ...addr(SERVER)]);
     expect(r.code).toBe(1);
