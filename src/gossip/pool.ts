@@ -59,6 +59,25 @@ export class GossipPool {
       const keys = opts.keyring.map((k) => Buffer.from(k).toString("base64"));
       return { keys, primary: keys[0] ?? "" };
     };
+    // Key rotation through Serf's queries (serf keys / consul keyring): the keyring is ours
+    // to change in place; the first key encrypts.
+    this.serf.changeKey = (op, key) => {
+      const ring = opts.keyring;
+      const at = ring.findIndex((k) => Buffer.from(k).equals(Buffer.from(key)));
+      if (ring.length === 0) return "Keyring is empty (encryption not enabled)";
+      if (op === "install") {
+        if (![16, 24, 32].includes(key.length)) return `key size must be 16, 24 or 32 bytes`;
+        if (at < 0) ring.push(key);
+      } else if (op === "use") {
+        if (at < 0) return "Requested key is not in the keyring";
+        ring.unshift(...ring.splice(at, 1));
+      } else {
+        if (at === 0) return "Removing the primary key is not allowed";
+        if (at > 0) ring.splice(at, 1);
+      }
+      this.opts.logger.info(`serf: received ${op}-key query`);
+      return "";
+    };
   }
 
   async start(): Promise<void> {

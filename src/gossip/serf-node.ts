@@ -45,10 +45,15 @@ const EVENT_BUFFER = 512;
 const QUERY_BUFFER = 512;
 const QUERY_ACK = 1;
 const QUERY_NO_BROADCAST = 2;
+const KEY_QUERIES: Record<string, "install" | "use" | "remove"> = {
+  "_serf_install-key": "install",
+  "_serf_use-key": "use",
+  "_serf_remove-key": "remove",
+};
 
-/** Serf's keyResponse (message type 8) as `_serf_list-keys` answers it. */
-function encodeKeyResponse(k: { keys: string[]; primary: string }): Uint8Array {
-  const body = encode({ Result: true, Message: "", Keys: k.keys, PrimaryKey: k.primary });
+/** Serf's keyResponse (message type 8), the answer to every `_serf_*-key(s)` query. */
+function encodeKeyResponse(k: { keys: string[]; primary: string }, error = ""): Uint8Array {
+  const body = encode({ Result: error === "", Message: error, Keys: k.keys, PrimaryKey: k.primary });
   const out = new Uint8Array(body.length + 1);
   out[0] = 8;
   out.set(body, 1);
@@ -74,6 +79,8 @@ export class SerfNode {
   tags: Record<string, string>;
   /** Set by the pool: the installed gossip keys (base64) for `_serf_list-keys`. */
   keys: (() => { keys: string[]; primary: string }) | undefined;
+  /** Set by the pool: install, use (make primary) or remove a key; returns an error text or "". */
+  changeKey: ((op: "install" | "use" | "remove", key: Uint8Array) => string) | undefined;
   /** Queries already seen (LTime/ID), so each is spread and answered once. */
   private readonly seenQueries = new Set<string>();
 
@@ -230,6 +237,18 @@ export class SerfNode {
     if (q.flags & QUERY_ACK) respond(QUERY_ACK, null);
     if (q.name === "_serf_ping") respond(0, null);
     else if (q.name === "_serf_list-keys" && this.keys) respond(0, encodeKeyResponse(this.keys()));
+    else if (KEY_QUERIES[q.name] && this.keys && this.changeKey) {
+      // keyRequest: `07 | {Key: raw bytes}`.
+      let error: string;
+      try {
+        const body = decode((q.payload ?? new Uint8Array(0)).subarray(1));
+        const key = body instanceof Map ? body.get("Key") : undefined;
+        error = key instanceof Uint8Array ? this.changeKey(KEY_QUERIES[q.name]!, key) : "Failed to decode key request";
+      } catch {
+        error = "Failed to decode key request";
+      }
+      respond(0, encodeKeyResponse(this.keys(), error));
+    }
   }
 
   /** Filters: type 0 is a list of node names, type 1 a tag and a regular expression. */

@@ -164,6 +164,14 @@ describe.skipIf(!hasSerf)("interop with the real serf", () => {
     expect(query).toContain("Ack from 'e1'");
     const keys = spawnSync(["serf", "keys", "-list", "-rpc-addr=127.0.0.57:7373"]).stdout.toString();
     expect(keys).toContain(`${key}  [2/2]`);
+    // Key rotation driven from serf reaches us: install, use, remove; gossip goes on.
+    const next = cli(["keygen"]).stdout.trim();
+    for (const args of [["-install", next], ["-use", next], ["-remove", key]]) {
+      expect(spawnSync(["serf", "keys", ...args, "-rpc-addr=127.0.0.57:7373"]).exitCode).toBe(0);
+    }
+    expect(spawnSync(["serf", "keys", "-list", "-rpc-addr=127.0.0.57:7373"]).stdout.toString()).toContain(`${next}  [2/2]`);
+    await Bun.sleep(1500);
+    expect(await statusOf("127.0.0.54", "se")).toBe(1);
     // A plaintext agent cannot join the encrypted pool.
     const r = cli(["join", "127.0.0.57:7946", ...addr(SERVER)]);
     expect(r.code).toBe(1);

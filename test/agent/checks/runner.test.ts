@@ -47,7 +47,7 @@ test("fixed rate: runs are due one interval apart, whatever they take", async ()
   expect(at.length).toBeGreaterThanOrEqual(5);
   const spacing = (at.at(-1)! - at[0]!) / (at.length - 1);
   expect(spacing).toBeGreaterThan(135);
-  expect(spacing).toBeLessThan(170);
+  expect(spacing).toBeLessThan(190);
 });
 
 test("a run longer than the interval skips slots and never overlaps the next", async () => {
@@ -68,7 +68,8 @@ test("a run longer than the interval skips slots and never overlaps the next", a
   // On the grid: 300ms apart, where a fixed delay after each run would give ~400ms.
   for (let i = 1; i < starts.length; i++) {
     expect(starts[i]! - starts[i - 1]!).toBeGreaterThan(270);
-    expect(starts[i]! - starts[i - 1]!).toBeLessThan(335);
+    // Room for a loaded CI box while still telling the 300 ms grid from a 400 ms drift.
+    expect(starts[i]! - starts[i - 1]!).toBeLessThan(380);
   }
 });
 
