@@ -66,10 +66,13 @@ describe("tsc agent", () => {
 
   test("a client agent with no servers answers KV with Consul's error", async () => {
     const a = await startAgent("127.0.0.29", { args: [], waitLeader: false });
-    for (const path of ["/v1/kv/x", "/v1/status/leader", "/v1/catalog/nodes"]) {
-      const r = await fetch(`${a.url}${path}`);
-      expect([r.status, await r.text()]).toEqual([500, "No known Consul servers"]);
+    try {
+      for (const path of ["/v1/kv/x", "/v1/status/leader", "/v1/catalog/nodes"]) {
+        const r = await fetch(`${a.url}${path}`);
+        expect([r.status, await r.text()]).toEqual([500, "No known Consul servers"]);
+      }
+    } finally {
+      await a.stop("SIGINT"); // a failed assertion must not leave the agent running
     }
-    await a.stop("SIGINT");
   });
 });

@@ -66,8 +66,13 @@ export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: 
       await withTimeout(proc.exited, 10_000, "agent did not die");
     },
   };
-  if (opts.waitLeader !== false) await waitFor(async () => (await leaderOf(url)) !== "", 15_000, () => `agent on ${ip} never got a leader:\n${agent.output()}`);
-  else await waitFor(async () => (await fetch(`${url}/v1/agent/self`).catch(() => undefined))?.ok === true, 15_000, () => `agent on ${ip} never answered:\n${agent.output()}`);
+  try {
+    if (opts.waitLeader !== false) await waitFor(async () => (await leaderOf(url)) !== "", 15_000, () => `agent on ${ip} never got a leader:\n${agent.output()}`);
+    else await waitFor(async () => (await fetch(`${url}/v1/agent/self`).catch(() => undefined))?.ok === true, 15_000, () => `agent on ${ip} never answered:\n${agent.output()}`);
+  } catch (err) {
+    proc.kill("SIGKILL"); // an agent that never came up must not outlive the test
+    throw err;
+  }
   return agent;
 }
 
