@@ -1,3 +1,4 @@
+import { parseGoBool } from "../lib/go-bool.ts";
 import { CliError } from "../lib/errors.ts";
 
 // Go-style flags as Consul's CLI takes them: -name, --name, -name=value, -name value,
@@ -25,9 +26,6 @@ export interface FlagDef {
 export type FlagSpec = Record<string, FlagDef>;
 export type FlagValue = string | boolean | string[];
 export type ParsedFlags = Record<string, FlagValue | undefined> & { _: string[] };
-
-const goTrue = new Set(["1", "t", "T", "TRUE", "true", "True"]);
-const goFalse = new Set(["0", "f", "F", "FALSE", "false", "False"]);
 
 export function isHelpFlag(arg: string): boolean {
   return arg === "-h" || arg === "-help" || arg === "--help" || arg === "--h";
@@ -64,8 +62,8 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedFlags
     let value: string | boolean;
     if (def.type === "boolean") {
       if (inline !== undefined) {
-        if (goTrue.has(inline)) value = true;
-        else if (goFalse.has(inline)) value = false;
+        const b = parseGoBool(inline);
+        if (b !== undefined) value = b;
         else if (def.optionalValue?.test(inline)) value = inline;
         else throw new CliError(`invalid boolean value "${inline}" for -${given}: parse error`, 1, true);
       } else if (def.optionalValue && i + 1 < argv.length && def.optionalValue.test(argv[i + 1]!)) {

@@ -2,6 +2,7 @@
 // onto config keys. Flags become one snake_case fragment that load.ts validates and merges
 // like a file, so a flag and a config key can never disagree about what a value means.
 
+import { parseGoBool } from "../lib/go-bool.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { parseFragment, type FragmentProblem, keyPath } from "./schema.ts";
 
@@ -107,7 +108,7 @@ function lookup(name: string): AgentFlag | undefined {
 }
 
 function convert(name: string, def: AgentFlag, value: string | boolean | string[]): unknown {
-  if (def.type === "boolean") return typeof value === "boolean" ? value : parseGoBool(name, String(value));
+  if (def.type === "boolean") return typeof value === "boolean" ? value : parseBoolFlag(name, String(value));
   const values = (Array.isArray(value) ? value : [value]).map((v) => {
     if (typeof v === "boolean") throw new ConfigError(`flag needs an argument: -${name}`);
     return v;
@@ -132,12 +133,9 @@ function parseInteger(name: string, value: string): number {
   return Number(value);
 }
 
-const goTrue = new Set(["1", "t", "T", "TRUE", "true", "True"]);
-const goFalse = new Set(["0", "f", "F", "FALSE", "false", "False"]);
-
-function parseGoBool(name: string, value: string): boolean {
-  if (goTrue.has(value)) return true;
-  if (goFalse.has(value)) return false;
+function parseBoolFlag(name: string, value: string): boolean {
+  const b = parseGoBool(value);
+  if (b !== undefined) return b;
   throw new ConfigError(`invalid value ${JSON.stringify(value)} for flag -${name}: must be a boolean`);
 }
 

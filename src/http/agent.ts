@@ -1,3 +1,4 @@
+import { parseGoBool } from "../lib/go-bool.ts";
 import { type Context, Hono } from "hono";
 import { type Agent, memberJson } from "../agent/agent.ts";
 import { checkInput } from "../agent/anti-entropy.ts";
@@ -70,8 +71,8 @@ function definition<T>(parse: () => T): T {
 function enableParam(c: Context<AgentEnv>): boolean {
   const v = c.req.query("enable");
   if (v === undefined || v === "") throw new ConsulError(400, "Missing value for enable");
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
+  const b = parseGoBool(v);
+  if (b !== undefined) return b;
   throw new ConsulError(400, `Invalid value for enable: ${JSON.stringify(v)}`);
 }
 

@@ -1,3 +1,4 @@
+import { parseGoBool } from "../lib/go-bool.ts";
 import { type Context, Hono } from "hono";
 import { ConsulError } from "../lib/errors.ts";
 import { checkJson, checkServiceNodeJson } from "../state/catalog-json.ts";
@@ -9,13 +10,13 @@ import { json, setMeta, text } from "./respond.ts";
 // /v1/health: checks by node, by service and by state, and the instances of a service with
 // their checks (`?passing` keeps those whose every check passes). All blocking.
 
-/** Go's strconv.ParseBool, which Consul uses for ?passing; bare `?passing` means true. */
+/** ?passing as Consul reads it (Go's ParseBool); bare `?passing` means true. */
 function passingParam(c: Context<AgentEnv>): boolean {
   const v = c.req.query("passing");
   if (v === undefined) return false;
   if (v === "") return true;
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
+  const b = parseGoBool(v);
+  if (b !== undefined) return b;
   throw new ConsulError(400, "Invalid value for ?passing");
 }
 

@@ -1,3 +1,5 @@
+import { parseGoBool } from "./go-bool.ts";
+
 // Consul's `?filter=` language: hashicorp/go-bexpr v0.1.2 (the version Consul pins), evaluated
 // against the JSON an endpoint returns instead of the Go structs behind it.
 //
@@ -250,10 +252,6 @@ class Parser {
   }
 }
 
-const BOOLS = new Map(
-  Object.entries({ 1: true, t: true, T: true, TRUE: true, true: true, True: true, 0: false, f: false, F: false, FALSE: false, false: false, False: false }),
-);
-
 /** The literal as a number, as Go's ParseInt/ParseFloat would read it; NaN when it is none. */
 function toNumber(lit: string): number {
   return /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$|^0[xob][0-9a-f]+$/i.test(lit) ? Number(lit) : NaN;
@@ -266,7 +264,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** `==`: the literal converted to the field's own type, as bexpr coerces it. */
 function equalTest(lit: string): Test {
   const num = toNumber(lit);
-  const bool = BOOLS.get(lit);
+  const bool = parseGoBool(lit);
   return (v) => (typeof v === "string" ? v === lit : typeof v === "number" ? v === num : typeof v === "boolean" && v === bool);
 }
 
