@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { bytesToIp, ipToBytes } from "../lib/ip.ts";
 import type { Answer, Question } from "dns-packet";
 import type { DnsConfig } from "../config/types.ts";
 import type { CatalogNode, CheckServiceNode } from "../state/catalog-types.ts";
@@ -104,27 +105,11 @@ function parseTyped(labels: string[]): Parsed {
 }
 
 function hexToIp(hex: string): string | undefined {
-  if (/^[0-9a-f]{8}$/.test(hex)) return [0, 2, 4, 6].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(".");
-  if (/^[0-9a-f]{32}$/.test(hex)) return compressV6(hex.match(/.{4}/g)!.join(":"));
-  return undefined;
+  return /^([0-9a-f]{8}|[0-9a-f]{32})$/.test(hex) ? bytesToIp(Buffer.from(hex, "hex")) : undefined;
 }
 
 function ipToHex(ip: string): string {
-  if (isIP(ip) === 4) return ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0")).join("");
-  return expandV6(ip).replaceAll(":", "");
-}
-
-function expandV6(ip: string): string {
-  const [head, tail] = ip.split("::") as [string, string | undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail !== undefined && tail !== "" ? tail.split(":") : [];
-  const fill = tail === undefined ? [] : new Array(8 - h.length - t.length).fill("0");
-  return [...h, ...fill, ...t].map((g) => g.padStart(4, "0")).join(":");
-}
-
-function compressV6(full: string): string {
-  // Let the platform pick the canonical text form.
-  return new URL(`http://[${full}]/`).hostname.slice(1, -1);
+  return Buffer.from(ipToBytes(ip)).toString("hex");
 }
 
 /** What a name asks the catalog for, so a client agent knows what to fetch from a server. */
@@ -417,5 +402,5 @@ function reverseToIp(qname: string): string | undefined {
   }
   const nibbles = qname.slice(0, -".ip6.arpa.".length).split(".");
   if (nibbles.length !== 32 || !nibbles.every((n) => /^[0-9a-f]$/.test(n))) return undefined;
-  return compressV6(nibbles.reverse().join("").match(/.{4}/g)!.join(":"));
+  return bytesToIp(Buffer.from(nibbles.reverse().join(""), "hex"));
 }

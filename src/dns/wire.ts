@@ -1,4 +1,5 @@
 import type { Answer } from "dns-packet";
+import { ipToBytes } from "../lib/ip.ts";
 
 // Writes DNS responses (RFC 1035 §4) for the records this server makes, with name
 // compression as Consul enables by default. dns-packet still decodes queries and serves the
@@ -91,18 +92,10 @@ class Writer {
   }
 }
 
-function ip4(w: Writer, ip: string): void {
-  w.u16(4);
-  for (const part of ip.split(".")) w.u8(Number(part));
-}
-
-function ip6(w: Writer, ip: string): void {
-  const [head, tail] = ip.split("::") as [string, string | undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill("0"), ...t];
-  w.u16(16);
-  for (const g of groups) w.u16(Number.parseInt(g, 16));
+function address(w: Writer, ip: string): void {
+  const b = ipToBytes(ip);
+  w.u16(b.length);
+  w.bytes(b);
 }
 
 function record(w: Writer, a: Answer): void {
@@ -123,9 +116,8 @@ function record(w: Writer, a: Answer): void {
   const d = (a as { data: unknown }).data;
   switch (a.type) {
     case "A":
-      return ip4(w, d as string);
     case "AAAA":
-      return ip6(w, d as string);
+      return address(w, d as string);
   }
   const lenAt = w.length;
   w.u16(0);

@@ -10,6 +10,7 @@ import {
   type Suspect,
   withCrc,
 } from "./messages.ts";
+import { peerIp } from "../lib/ip.ts";
 
 // SWIM membership as memberlist 0.2.2 runs it (gossip-protocol.md §7), as a pure state
 // machine: no sockets, no clock. The shell feeds it packets, push/pull states and ticks with
@@ -125,32 +126,6 @@ interface Relay {
   originSeq: number;
   deadline: number;
   nack: boolean;
-}
-
-export function ipToBytes(ip: string): Uint8Array {
-  if (ip.includes(":")) {
-    const [head, tail] = ip.split("::") as [string, string | undefined];
-    const h = head ? head.split(":") : [];
-    const t = tail ? tail.split(":") : [];
-    const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill("0"), ...t];
-    const out = new Uint8Array(16);
-    groups.forEach((g, i) => {
-      const v = Number.parseInt(g, 16);
-      out[2 * i] = v >> 8;
-      out[2 * i + 1] = v & 0xff;
-    });
-    return out;
-  }
-  return Uint8Array.from(ip.split(".").map(Number));
-}
-
-export function bytesToIp(b: Uint8Array): string {
-  if (b.length === 4) return Array.from(b).join(".");
-  // IPv4-mapped IPv6 (a Go node bound to 0.0.0.0) reads as plain IPv4.
-  if (b.length === 16 && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return Array.from(b.subarray(12)).join(".");
-  const groups: string[] = [];
-  for (let i = 0; i < b.length; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-  return groups.join(":");
 }
 
 const sameBytes = (a: Uint8Array | null, b: Uint8Array | null): boolean =>
@@ -370,7 +345,7 @@ export class Memberlist {
     if (now >= this.nextPushPull) {
       this.nextPushPull = now + this.scaledPushPull();
       const peer = this.randomPeers(1, (m) => m.state === "alive")[0];
-      if (peer) this.effects.push({ kind: "pushPull", to: { ip: bytesToIp(peer.addr), port: peer.port } });
+      if (peer) this.effects.push({ kind: "pushPull", to: { ip: peerIp(peer.addr), port: peer.port } });
     }
   }
 
@@ -422,15 +397,15 @@ export class Memberlist {
 
   private onPing(m: Extract<PacketMessage, { type: "ping" }>, from: Address): void {
     if (m.node !== "" && m.node !== this.cfg.name) return; // meant for someone else at this address
-    const to = m.sourceAddr && m.sourceAddr.length > 0 && m.sourcePort ? { ip: bytesToIp(m.sourceAddr), port: m.sourcePort } : from;
+    const to = m.sourceAddr && m.sourceAddr.length > 0 && m.sourcePort ? { ip: peerIp(m.sourceAddr), port: m.sourcePort } : from;
     this.send(to, encodeMessage({ type: "ack", seqNo: m.seqNo, payload: null }));
   }
 
   private onIndirectPing(m: Extract<PacketMessage, { type: "indirectPing" }>, from: Address, now: number): void {
-    const origin = m.sourceAddr && m.sourceAddr.length > 0 && m.sourcePort ? { ip: bytesToIp(m.sourceAddr), port: m.sourcePort } : from;
+    const origin = m.sourceAddr && m.sourceAddr.length > 0 && m.sourcePort ? { ip: peerIp(m.sourceAddr), port: m.sourcePort } : from;
     const seq = ++this.seqNo;
     this.relays.set(seq, { origin, originSeq: m.seqNo, deadline: now + this.cfg.probeTimeoutMs, nack: m.nack });
-    this.send({ ip: bytesToIp(m.target), port: m.port }, encodeMessage({ type: "ping", seqNo: seq, node: m.node, ...this.source() }));
+    this.send({ ip: peerIp(m.target), port: m.port }, encodeMessage({ type: "ping", seqNo: seq, node: m.node, ...this.source() }));
   }
 
   private onAck(seq: number): void {
@@ -459,7 +434,7 @@ export class Memberlist {
       return;
     }
     if (known) {
-      const moved = bytesToIp(known.addr) !== bytesToIp(a.addr) || known.port !== a.port;
+      const moved = peerIp(known.addr) !== peerIp(a.addr) || known.port !== a.port;
       if (moved) {
         const reclaimable = known.state === "left" || (known.state === "dead" && now - known.stateChangeMs > this.cfg.deadNodeReclaimMs);
         if (!reclaimable) return; // a name conflict: keep who we know
@@ -625,7 +600,7 @@ export class Memberlist {
 }
 
 function addressOf(m: Member): Address {
-  return { ip: bytesToIp(m.addr), port: m.port };
+  return { ip: peerIp(m.addr), port: m.port };
 }
 
 function shuffle<T>(xs: T[], random: () => number): T[] {

@@ -2,7 +2,8 @@ import type { Socket as TcpSocket, TCPSocketListener } from "bun";
 import { connect } from "node:net";
 import { CryptoError, decryptPacket, decryptStream, encryptPacket, encryptStream } from "./crypto.ts";
 import { WireError } from "./fields.ts";
-import { type Address, bytesToIp, ipToBytes, lanConfig, Memberlist, type MemberlistConfig } from "./memberlist.ts";
+import { ipToBytes, peerIp } from "../lib/ip.ts";
+import { type Address, lanConfig, Memberlist, type MemberlistConfig } from "./memberlist.ts";
 import { compressed, decodePacket, decodeStream, encodeMessage, encodePushPull, MSG, type StreamMessage } from "./messages.ts";
 import { MsgpackError } from "./msgpack.ts";
 import { encodeTags } from "./serf.ts";
@@ -205,7 +206,7 @@ export class GossipPool {
       this.serf.onMemberEvents(events, now);
       for (const e of events) {
         const what = { join: "EventMemberJoin", update: "EventMemberUpdate", leave: "EventMemberLeave", fail: "EventMemberFailed" }[e.kind];
-        this.opts.logger.info(`serf: ${what}: ${e.member.name} ${bytesToIp(e.member.addr)}`);
+        this.opts.logger.info(`serf: ${what}: ${e.member.name} ${peerIp(e.member.addr)}`);
       }
     }
     const changes = this.serf.takeChanges();

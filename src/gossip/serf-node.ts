@@ -1,5 +1,6 @@
 import { encodeMessage } from "./messages.ts";
-import { bytesToIp, type Member, type MemberEvent, type Memberlist } from "./memberlist.ts";
+import { peerIp } from "../lib/ip.ts";
+import type { Member, MemberEvent, Memberlist } from "./memberlist.ts";
 import { decodeString } from "./fields.ts";
 import { decode, encode } from "./msgpack.ts";
 import { decodeSerf, decodeTags, encodeSerf, encodeTags, type SerfMessage, type SerfPushPull, type SerfQuery } from "./serf.ts";
@@ -142,7 +143,7 @@ export class SerfNode {
     const existing = this.members.get(mm.name);
     const m: SerfMember = {
       name: mm.name,
-      addr: bytesToIp(mm.addr),
+      addr: peerIp(mm.addr),
       port: mm.port,
       tags: decodeTags(mm.meta),
       status: existing?.status ?? "alive",
@@ -231,7 +232,7 @@ export class SerfNode {
     if (this.seenQueries.size > QUERY_BUFFER) this.seenQueries.delete(this.seenQueries.values().next().value!);
     if ((q.flags & QUERY_NO_BROADCAST) === 0) this.ml.queueUser(encodeMessage({ type: "user", payload: raw }));
     if (!this.passesFilters(q.filters)) return;
-    const to = { ip: bytesToIp(q.addr), port: q.port };
+    const to = { ip: peerIp(q.addr), port: q.port };
     const respond = (flags: number, payload: Uint8Array | null): void =>
       this.ml.sendTo(to, encodeMessage({ type: "user", payload: encodeSerf({ type: "queryResponse", ltime: q.ltime, id: q.id, from: this.ml.cfg.name, flags, payload }) }));
     if (q.flags & QUERY_ACK) respond(QUERY_ACK, null);

@@ -1,5 +1,6 @@
 import { decodePacket } from "../../src/gossip/messages.ts";
-import { type Address, bytesToIp, ipToBytes, lanConfig, Memberlist, type MemberState } from "../../src/gossip/memberlist.ts";
+import { type Address, lanConfig, Memberlist, type MemberState } from "../../src/gossip/memberlist.ts";
+import { ipToBytes, peerIp } from "../../src/lib/ip.ts";
 import { Prng } from "../../src/lib/prng.ts";
 
 // A whole memberlist cluster in one process: the pure cores, a virtual clock, and a seeded
@@ -137,7 +138,7 @@ export class GossipSim {
       const copies = this.net.float() < (this.opts.dupRate ?? 0) ? 2 : 1;
       for (let c = 0; c < copies; c++) {
         const delay = this.opts.minDelayMs + this.net.float() * (this.opts.maxDelayMs - this.opts.minDelayMs);
-        this.queue.push({ at: this.now + delay, to, from: { ip: bytesToIp(core.cfg.addr), port: core.cfg.port }, bytes: e.bytes });
+        this.queue.push({ at: this.now + delay, to, from: { ip: peerIp(core.cfg.addr), port: core.cfg.port }, bytes: e.bytes });
         this.delivered++;
       }
     }
