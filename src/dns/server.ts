@@ -1,6 +1,7 @@
 import type { Socket as BunSocket, TCPSocketListener } from "bun";
 import dnsPacket, { type Answer, type Question } from "dns-packet";
 import { type DnsResult, type DnsView, lookup, NOT_OURS, type Rcode, wanted } from "./lookup.ts";
+import { splitHostPort } from "../lib/ip.ts";
 import { udpExchange } from "./udp.ts";
 import { Malformed, parseQuery, type Query } from "./query.ts";
 import { encodeResponse, type Response } from "./wire.ts";
@@ -176,7 +177,7 @@ export class DnsServer {
   /** Relays a query for another domain to the configured recursors, in order; first answer wins. */
   private async recurse(msg: Buffer): Promise<Buffer | undefined> {
     for (const r of this.opts.recursors) {
-      const { host, port } = splitRecursor(r);
+      const { host, port } = splitHostPort(r, 53);
       const answer = await udpExchange(msg, host, port, this.opts.recursorTimeoutMs);
       if (answer) return answer;
       this.opts.logger.warn(`dns: recursor ${r} did not answer`);
@@ -230,7 +231,3 @@ function additionalsFor(answers: Answer[], extra: Answer[]): Answer[] {
   return extra.filter((a) => a.type === "OPT" || names.has(a.name.toLowerCase()));
 }
 
-function splitRecursor(r: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(r) ?? /^([^:]+):(\d+)$/.exec(r);
-  return m ? { host: m[1]!, port: Number(m[2]) } : { host: r, port: 53 };
-}

@@ -2,7 +2,7 @@ import type { Socket as TcpSocket, TCPSocketListener } from "bun";
 import { connect } from "node:net";
 import { CryptoError, decryptPacket, decryptStream, encryptPacket, encryptStream } from "./crypto.ts";
 import { WireError } from "./fields.ts";
-import { ipToBytes, peerIp } from "../lib/ip.ts";
+import { ipToBytes, peerIp, splitHostPort } from "../lib/ip.ts";
 import { type Address, lanConfig, Memberlist, type MemberlistConfig } from "./memberlist.ts";
 import { compressed, decodePacket, decodeStream, encodeMessage, encodePushPull, MSG, type StreamMessage } from "./messages.ts";
 import { MsgpackError } from "./msgpack.ts";
@@ -115,7 +115,8 @@ export class GossipPool {
     let joined = 0;
     let lastErr: Error | undefined;
     for (const a of addrs) {
-      const to = parseAddr(a, this.opts.port);
+      const { host, port } = splitHostPort(a, this.opts.port);
+      const to = { ip: host, port };
       try {
         await this.pushPull(to, true);
         joined++;
@@ -244,7 +245,7 @@ export class GossipPool {
 
   /** Serves one inbound exchange: push/pull (answer ours), ping (ack), user (deliver). */
   private onStreamData(s: TcpSocket<{ buf: Uint8Array }>, chunk: Uint8Array): void {
-    s.data.buf = concat(s.data.buf, chunk);
+    s.data.buf = Buffer.concat([s.data.buf, chunk]);
     let msg: StreamMessage | undefined;
     try {
       msg = readStream(s.data.buf, this.opts.keyring);
@@ -295,7 +296,7 @@ export class GossipPool {
       sock.on("connect", () => sock.write(this.frame(encodeMessage({ type: "ping", seqNo, node, sourceAddr: this.ml.cfg.addr, sourcePort: this.ml.cfg.port, sourceNode: this.ml.cfg.name }))));
       sock.on("error", done);
       sock.on("data", (chunk: Buffer) => {
-        buf = concat(buf, chunk);
+        buf = Buffer.concat([buf, chunk]);
         try {
           const msg = readStream(buf, this.opts.keyring);
           if (!msg) return;
@@ -328,7 +329,7 @@ export class GossipPool {
         fail(new Error(err.code === "ECONNREFUSED" ? `dial tcp ${to.ip}:${to.port}: connect: connection refused` : err.message)),
       );
       sock.on("data", (chunk: Buffer) => {
-        buf = concat(buf, chunk);
+        buf = Buffer.concat([buf, chunk]);
         let msg: StreamMessage | undefined;
         try {
           msg = readStream(buf, this.opts.keyring);
@@ -376,15 +377,4 @@ function readStream(buf: Uint8Array, keyring: Uint8Array[]): StreamMessage | und
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
-export function parseAddr(a: string, defaultPort: number): Address {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(a) ?? /^([^:]+)(?::(\d+))?$/.exec(a);
-  if (!m) return { ip: a, port: defaultPort };
-  return { ip: m[1]!, port: m[2] ? Number(m[2]) : defaultPort };
-}

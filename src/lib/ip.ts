@@ -32,3 +32,10 @@ export function peerIp(b: Uint8Array): string {
   const mapped = b.length === 16 && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
   return bytesToIp(mapped ? b.subarray(12) : b);
 }
+
+/** "host", "host:port", "[v6]" or "[v6]:port" (a bare IPv6 address too), with a default port. */
+export function splitHostPort(addr: string, defaultPort: number): { host: string; port: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(addr) ?? /^([^:]+)(?::(\d+))?$/.exec(addr);
+  if (!m) return { host: addr, port: defaultPort };
+  return { host: m[1]!, port: m[2] ? Number(m[2]) : defaultPort };
+}
