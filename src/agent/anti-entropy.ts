@@ -177,7 +177,7 @@ export class AntiEntropy {
     for (const s of local.listServices()) {
       const r = remoteServices.get(s.def.id);
       // enable_tag_override: tags edited in the catalog win over the agent's.
-      if (r && s.def.enableTagOverride && !sameList(r.tags, s.def.tags)) s.def.tags = r.tags;
+      if (r && s.def.enableTagOverride && !Bun.deepEquals(r.tags, s.def.tags)) s.def.tags = r.tags;
       const want = serviceInput(s.def);
       const checks = local.listChecks().filter((c) => c.serviceId === s.def.id);
       const serviceStale = !r || !sameService(r, want);
@@ -246,8 +246,4 @@ function sameService(r: NodeService, want: ServiceInput): boolean {
 function sameCheck(r: HealthCheck, want: CheckInput): boolean {
   const { createIndex: _c, modifyIndex: _m, serviceName: _n, serviceTags: _t, ...have } = r;
   return Bun.deepEquals(have, want);
-}
-
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

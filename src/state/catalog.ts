@@ -232,7 +232,7 @@ export class CatalogTable {
     this.touchNode(tx, node, false);
     // Checks carry their service's name and tags; keep them true when those change.
     for (const c of this.rowsOf(this.checks, node)) {
-      if (c.serviceId === next.id && (c.serviceName !== next.service || !sameList(c.serviceTags, next.tags))) {
+      if (c.serviceId === next.id && (c.serviceName !== next.service || !Bun.deepEquals(c.serviceTags, next.tags))) {
         this.writeCheck(tx, { ...c, serviceName: next.service, serviceTags: next.tags, modifyIndex: tx.index }, c);
       }
     }
@@ -452,8 +452,4 @@ export class CatalogTable {
 /** Equal apart from the indexes: such a write is a no-op. */
 function sameRow<T extends { createIndex: number; modifyIndex: number }>(a: T, b: T): boolean {
   return Bun.deepEquals({ ...a, createIndex: 0, modifyIndex: 0 }, { ...b, createIndex: 0, modifyIndex: 0 });
-}
-
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
