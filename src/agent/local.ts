@@ -59,6 +59,8 @@ export class LocalState {
   /** Moves on every change; /v1/agent/service/<id>?hash= and tests read it. */
   version = 0;
   private readonly waiters = new Set<() => void>();
+  /** Alias checks, so a change elsewhere does not walk every check to find them. */
+  private readonly aliases = new Set<string>();
 
   constructor(private readonly opts: LocalOptions) {}
 
@@ -143,6 +145,8 @@ export class LocalState {
     if (!existing && def.status === "critical") check.criticalSinceMs = this.opts.now();
     if (!existing && def.kind === "ttl") this.restoreTtl(check);
     this.checks.set(def.id, check);
+    if (def.kind === "alias") this.aliases.add(def.id);
+    else this.aliases.delete(def.id);
     if (source === "api") this.opts.persistence?.saveCheck(def.id, { check: def });
     check.runner = createCheckRunner(
       def,
@@ -163,6 +167,7 @@ export class LocalState {
     if (!c) throw new ConsulError(404, `Unknown check ID ${JSON.stringify(id)}. Ensure that the check ID is passed, not the check name.`);
     c.runner?.stop();
     this.checks.delete(id);
+    this.aliases.delete(id);
     if (c.source === "api") this.opts.persistence?.removeCheck(id);
     this.changed();
   }
@@ -209,6 +214,7 @@ export class LocalState {
   }
 
   addStatic(s: StaticCheck): void {
+    this.aliases.delete(s.id);
     this.checks.set(s.id, {
       ...s,
       definition: emptyDefinition(),
@@ -249,7 +255,8 @@ export class LocalState {
    * catalog and stay at their initial status.
    */
   private updateAliases(): void {
-    for (const c of this.checks.values()) {
+    for (const id of this.aliases) {
+      const c = this.checks.get(id)!;
       const alias = c.def?.kind === "alias" ? c.def : undefined;
       if (!alias || alias.aliasNode !== "" || alias.aliasService === "") continue;
       let status: HealthStatus = "passing";
