@@ -108,7 +108,8 @@ export type StreamMessage = Ping | Ack | PushPull | User | ErrResp;
 
 // ---- encoding --------------------------------------------------------------------------
 
-function withType(type: number, body: Uint8Array): Uint8Array {
+/** A type byte, then the body: how memberlist, Serf and Serf's tags all frame what they send. */
+export function withType(type: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(body.length + 1);
   out[0] = type;
   out.set(body, 1);

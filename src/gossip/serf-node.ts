@@ -1,9 +1,9 @@
-import { encodeMessage } from "./messages.ts";
+import { encodeMessage, withType } from "./messages.ts";
 import { peerIp } from "../lib/ip.ts";
 import type { Member, MemberEvent, Memberlist } from "./memberlist.ts";
 import { decodeString } from "./fields.ts";
 import { decode, encode } from "./msgpack.ts";
-import { decodeSerf, decodeTags, encodeSerf, encodeTags, type SerfMessage, type SerfPushPull, type SerfQuery } from "./serf.ts";
+import { decodeSerf, decodeTags, encodeSerf, encodeTags, SERF_KEY_RESPONSE, type SerfMessage, type SerfPushPull, type SerfQuery } from "./serf.ts";
 
 // Serf on top of memberlist (gossip-protocol.md §9): tags in Meta, Lamport clocks, join and
 // leave intents, the member status machine (alive, leaving, left, failed), the push/pull
@@ -54,11 +54,7 @@ const KEY_QUERIES: Record<string, "install" | "use" | "remove"> = {
 
 /** Serf's keyResponse (message type 8), the answer to every `_serf_*-key(s)` query. */
 function encodeKeyResponse(k: { keys: string[]; primary: string }, error = ""): Uint8Array {
-  const body = encode({ Result: error === "", Message: error, Keys: k.keys, PrimaryKey: k.primary });
-  const out = new Uint8Array(body.length + 1);
-  out[0] = 8;
-  out.set(body, 1);
-  return out;
+  return withType(SERF_KEY_RESPONSE, encode({ Result: error === "", Message: error, Keys: k.keys, PrimaryKey: k.primary }));
 }
 const RECENT_INTENT_MS = 5 * 60_000;
 

@@ -1,4 +1,5 @@
 import { decodeString, Struct, WireError } from "./fields.ts";
+import { withType } from "./messages.ts";
 import { type Decoded, decode, decodeAt, encode, type GoValue } from "./msgpack.ts";
 
 // Serf's messages, carried as memberlist user messages `08 | serfType | msgpack`, and the
@@ -7,6 +8,8 @@ import { type Decoded, decode, decodeAt, encode, type GoValue } from "./msgpack.
 // passing 2^53 ticks is not a concern.
 
 export const SERF = { leave: 0, join: 1, pushPull: 2, userEvent: 3, query: 4, queryResponse: 5 } as const;
+/** Serf's answer to its key queries, carried as a query response's payload. */
+export const SERF_KEY_RESPONSE = 8;
 
 export interface SerfLeave {
   type: "leave";
@@ -103,11 +106,7 @@ function body(m: SerfMessage): GoValue {
 
 /** `serfType | msgpack` (wrap in a memberlist user message, or send as push/pull user state). */
 export function encodeSerf(m: SerfMessage): Uint8Array {
-  const b = encode(body(m));
-  const out = new Uint8Array(b.length + 1);
-  out[0] = SERF[m.type];
-  out.set(b, 1);
-  return out;
+  return withType(SERF[m.type], encode(body(m)));
 }
 
 export function decodeSerf(buf: Uint8Array): SerfMessage {
@@ -196,10 +195,7 @@ export const META_MAX = 512;
 
 /** `ff | msgpack map[string]string`; the order of a Go map is random, ours is insertion order. */
 export function encodeTags(tags: Record<string, string>): Uint8Array {
-  const b = encode(new Map(Object.entries(tags)));
-  const out = new Uint8Array(b.length + 1);
-  out[0] = TAG_MAGIC;
-  out.set(b, 1);
+  const out = withType(TAG_MAGIC, encode(new Map(Object.entries(tags))));
   if (out.length > META_MAX) throw new WireError(`Encoded length of tags exceeds limit of ${META_MAX} bytes`);
   return out;
 }
