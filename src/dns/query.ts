@@ -1,3 +1,5 @@
+import { TYPE } from "./wire.ts";
+
 // Reads a DNS query without building a whole message object: the header, the one question
 // and the EDNS size are all an answer needs. Anything that does not parse cleanly is
 // malformed (FORMERR): a compression pointer in the question, counts that run past the end,
@@ -14,7 +16,7 @@ export interface Query {
   ednsSize: number | undefined;
 }
 
-const TYPES: Record<number, string> = { 1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV", 41: "OPT", 255: "ANY" };
+const TYPES: Record<number, string> = Object.fromEntries(Object.entries(TYPE).map(([name, n]) => [n, name]));
 
 export class Malformed extends Error {}
 

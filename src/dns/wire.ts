@@ -6,8 +6,11 @@ import { ipToBytes } from "../lib/ip.ts";
 // client; this writer is the answer path's: it costs a fraction of a general encoder, and
 // compressed answers fit more records in a UDP datagram.
 
-const TYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, TXT: 16, AAAA: 28, SRV: 33, OPT: 41 };
+/** Record type numbers (RFC 1035 and successors) for the types this server reads or writes. */
+export const TYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, ANY: 255 };
 const CLASS_IN = 1;
+/** The record types record() knows how to write (TYPE also names those queries ask for). */
+const WRITABLE = new Set(["A", "AAAA", "NS", "CNAME", "PTR", "SRV", "TXT", "SOA"]);
 
 class Writer {
   private buf = Buffer.allocUnsafe(512);
@@ -108,7 +111,7 @@ function record(w: Writer, a: Answer): void {
     return;
   }
   const type = TYPE[a.type];
-  if (type === undefined) throw new Error(`cannot write ${a.type} records`);
+  if (type === undefined || !WRITABLE.has(a.type)) throw new Error(`cannot write ${a.type} records`);
   w.name(a.name);
   w.u16(type);
   w.u16(CLASS_IN);
