@@ -15,6 +15,9 @@ export const httpFlags: FlagSpec = {
   stale: { type: "boolean", description: "Allow any server to answer reads, without a leader" },
 };
 
+/** Consul's ClientFlags alone: agent-local commands (maint, reload, info) take no -datacenter or -stale. */
+export const clientHttpFlags: FlagSpec = Object.fromEntries(Object.entries(httpFlags).filter(([name]) => name !== "datacenter" && name !== "stale"));
+
 export function clientFrom(flags: ParsedFlags): ApiClient {
   try {
     return new ApiClient({

@@ -1,8 +1,7 @@
 import { AgentApi } from "../api/agent.ts";
 import { CliError } from "../lib/errors.ts";
 import { defineTscCommand } from "./command.ts";
-import { call, clientFrom, out } from "./http-flags.ts";
-import { clientHttpFlags } from "./services/flag-values.ts";
+import { call, clientFrom, clientHttpFlags, out } from "./http-flags.ts";
 
 // `tsc info`: the Stats of /v1/agent/self as Consul prints them: `section:`, then a tab and
 // `key = value` per entry, sections and keys sorted.

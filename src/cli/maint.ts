@@ -2,8 +2,7 @@ import { type AgentCheck, AgentApi } from "../api/agent.ts";
 import { CliError } from "../lib/errors.ts";
 import { defineTscCommand } from "./command.ts";
 import { bool, str } from "./flags.ts";
-import { call, clientFrom, out } from "./http-flags.ts";
-import { clientHttpFlags } from "./services/flag-values.ts";
+import { call, clientFrom, clientHttpFlags, out } from "./http-flags.ts";
 
 // `tsc maint [-enable|-disable] [-service ID] [-reason TEXT]`: with neither flag, lists what is
 // in maintenance; otherwise switches the node's (or one service's) maintenance mode.

@@ -1,7 +1,6 @@
 import { AgentApi } from "../api/agent.ts";
 import { defineTscCommand } from "./command.ts";
-import { call, clientFrom, out } from "./http-flags.ts";
-import { clientHttpFlags } from "./services/flag-values.ts";
+import { call, clientFrom, clientHttpFlags, out } from "./http-flags.ts";
 
 // `tsc reload`: PUT /v1/agent/reload. A broken config source fails with the agent's answer,
 // which names its file, key and reason; the agent keeps running on the old configuration.

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseFlags } from "../../src/cli/flags.ts";
 import { readServiceFiles } from "../../src/cli/services/files.ts";
-import { intFlag, mapFlag, parseServiceAddr } from "../../src/cli/services/flag-values.ts";
+import { intFlag, mapFlag, parseServiceAddr } from "../../src/cli/flag-values.ts";
 import register, { combine, registrationFromFlags } from "../../src/cli/services/register.ts";
 import { CliError } from "../../src/lib/errors.ts";
 

@@ -2,7 +2,7 @@ import { CatalogApi } from "../../api/catalog.ts";
 import { defineTscCommand } from "../command.ts";
 import { bool, list, str } from "../flags.ts";
 import { call, clientFrom, httpFlags, out } from "../http-flags.ts";
-import { mapFlag } from "../services/flag-values.ts";
+import { mapFlag } from "../flag-values.ts";
 import { noArguments } from "./args.ts";
 import { loadFilter } from "./filter.ts";
 import { servicesList } from "./format.ts";

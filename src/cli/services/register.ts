@@ -4,7 +4,7 @@ import { defineTscCommand } from "../command.ts";
 import { list, type ParsedFlags, str } from "../flags.ts";
 import { call, clientFrom, httpFlags, out } from "../http-flags.ts";
 import { readServiceFiles } from "./files.ts";
-import { intFlag, mapFlag, parseServiceAddr } from "./flag-values.ts";
+import { intFlag, mapFlag, parseServiceAddr } from "../flag-values.ts";
 
 // `tsc services register [options] [FILE...]`: PUT /v1/agent/service/register per service,
 // from definition files or from flags. With files, the flags other than -name fill what a

@@ -1,13 +1,7 @@
-import { CliError } from "../../lib/errors.ts";
-import type { FlagSpec } from "../flags.ts";
-import { httpFlags } from "../http-flags.ts";
+import { CliError } from "../lib/errors.ts";
 
 // Typed flag values as Go's flag package and Consul's flags.FlagMapValue parse them, with
-// their error texts (`invalid value "x" for flag -meta: ...`, then usage, exit 1). Shared by
-// the catalog, services, maint, reload and info commands.
-
-/** Consul's ClientFlags alone: agent-local commands (maint, reload, info) take no -datacenter or -stale. */
-export const clientHttpFlags: FlagSpec = Object.fromEntries(Object.entries(httpFlags).filter(([name]) => name !== "datacenter" && name !== "stale"));
+// their error texts (`invalid value "x" for flag -meta: ...`, then usage, exit 1).
 
 function invalid(flag: string, value: string, why: string): CliError {
   return new CliError(`invalid value ${JSON.stringify(value)} for flag -${flag}: ${why}`, 1, true);
