@@ -6,7 +6,7 @@ import type { AgentConfig, LoadedConfig } from "../config/types.ts";
 import type { DnsView } from "../dns/lookup.ts";
 import { fetchReader } from "../dns/remote.ts";
 import { DnsServer } from "../dns/server.ts";
-import { GossipPool } from "../gossip/pool.ts";
+import { GossipPool, type KeyringOp } from "../gossip/pool.ts";
 import { decodeTags } from "../gossip/serf.ts";
 import { type SerfMember, STATUS_CODE } from "../gossip/serf-node.ts";
 import { createApp } from "../http/app.ts";
@@ -24,6 +24,7 @@ import { Server } from "../server/server.ts";
 import { CONSUL_COMPAT_VERSION, PROTOCOL, REVISION, VERSION } from "../version.ts";
 import { advertiseAddress } from "./address.ts";
 import { AntiEntropy, type CatalogAccess, type NodeInfo } from "./anti-entropy.ts";
+import { type InternalApi, type KeyringResponse, keyringOperation, LAN_KEYRING, loadKeyring, saveKeyring, WAN_KEYRING } from "./keyring.ts";
 import { LocalState } from "./local.ts";
 import { Persistence } from "./persist.ts";
 import { lanTags, selfInfo } from "./self.ts";
@@ -167,6 +168,7 @@ export class Agent {
         Catalog: { target: this.catalogEndpoint!, methods: ["register", "deregister", "datacenters", "listNodes", "listServices", "serviceNodes", "nodeServices"] },
         Health: { target: this.healthEndpoint!, methods: ["nodeChecks", "serviceChecks", "serviceNodes", "checksInState"] },
         Status: { target: this.statusEndpoint!, methods: ["leader", "peers"] },
+        Internal: { target: this.internalEndpoint, methods: ["keyringOperation"] },
       },
       this.logger.withTag("rpc"),
     );
@@ -191,7 +193,8 @@ export class Agent {
       advertiseIp: this.advertiseAddr,
       port: c.ports.serfLan,
       tags: lanTags(this),
-      keyring: c.encrypt ? [new Uint8Array(Buffer.from(c.encrypt, "base64"))] : [],
+      keyring: this.loadPoolKeyring(LAN_KEYRING, "LAN"),
+      onKeyringChange: (ring) => this.savePoolKeyring(LAN_KEYRING, ring),
       reconnectTimeoutMs: c.reconnectTimeoutMs,
       leavePropagateDelayMs: c.dev ? 100 : 3000,
       tune: c.dev ? { probeIntervalMs: 100, probeTimeoutMs: 100, gossipIntervalMs: 100, suspicionMult: 3 } : undefined,
@@ -234,7 +237,8 @@ export class Agent {
       advertiseIp: c.advertiseAddrWan ?? this.advertiseAddr,
       port: c.ports.serfWan,
       tags,
-      keyring: c.encrypt ? [new Uint8Array(Buffer.from(c.encrypt, "base64"))] : [],
+      keyring: this.loadPoolKeyring(WAN_KEYRING, "WAN"),
+      onKeyringChange: (ring) => this.savePoolKeyring(WAN_KEYRING, ring),
       reconnectTimeoutMs: c.reconnectTimeoutMs,
       leavePropagateDelayMs: c.dev ? 100 : 3000,
       // Consul's WAN merge delegate: only servers belong in the WAN pool.
@@ -251,6 +255,38 @@ export class Agent {
     }
     if (c.retryJoinWan.length > 0) void this.wan.join(c.retryJoinWan).catch((err: Error) => log.warn(`Join WAN failed: ${err.message}`));
   }
+
+  private keyringFile(rel: string): string | undefined {
+    return this.config.dataDir && !this.config.dev ? join(this.config.dataDir, rel) : undefined;
+  }
+
+  private loadPoolKeyring(rel: string, pool: "LAN" | "WAN"): Uint8Array[] {
+    return loadKeyring(this.keyringFile(rel), this.config.encrypt, (m) => this.logger.warn(m), pool);
+  }
+
+  private savePoolKeyring(rel: string, ring: Uint8Array[]): void {
+    const file = this.keyringFile(rel);
+    if (!file) return;
+    try {
+      saveKeyring(file, ring);
+    } catch (err) {
+      // The change is live either way; only a restart would lose it.
+      this.logger.error(`Failed to write keyring file ${file}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * `tsc keyring` / /v1/operator/keyring. Servers run it on their pools; a client agent asks a
+   * server, as Consul's agents do, so the WAN pool is included either way.
+   */
+  keyring(op: KeyringOp, key: string, localOnly: boolean): Promise<KeyringResponse[]> {
+    if (this.rpcClient) return this.rpcClient.proxy<InternalApi>("Internal").keyringOperation(op, key, localOnly);
+    return this.internalEndpoint.keyringOperation(op, key, localOnly);
+  }
+
+  private readonly internalEndpoint: InternalApi = {
+    keyringOperation: (op, key, localOnly) => keyringOperation({ lan: this.gossip, wan: this.wan }, this.config.datacenter, op, key, localOnly),
+  };
 
   /** -retry-join: keep trying every retry_interval until one answers or retry_max attempts fail. */
   private async retryJoin(addrs: string[]): Promise<void> {

@@ -126,6 +126,12 @@ export class ApiClient {
     return JSON.parse(Buffer.from(r.body).toString()) as T;
   }
 
+  /** Any method with an optional JSON body; a non-200 answer throws. Returns the body's text. */
+  async send(method: "GET" | "PUT" | "POST" | "DELETE", path: string, query: Query = {}, body?: unknown): Promise<string> {
+    const r = await this.ok(method, path, query, body === undefined ? undefined : JSON.stringify(body));
+    return Buffer.from(r.body).toString();
+  }
+
   /** PUT with an optional JSON body; the answer body is ignored. */
   async put(path: string, query: Query = {}, body?: unknown): Promise<void> {
     await this.ok("PUT", path, query, body === undefined ? undefined : JSON.stringify(body));

@@ -1,14 +1,14 @@
 import { CliError } from "../lib/errors.ts";
 import { defineTscCommand } from "./command.ts";
 import { bool } from "./flags.ts";
-import { call, clientFrom, httpFlags } from "./http-flags.ts";
+import { call, clientFrom, clientHttpFlags } from "./http-flags.ts";
 
 // `tsc force-leave [-prune] NODE`: moves a failed (or alive) member to left.
 
 export default defineTscCommand({
   meta: { name: "force-leave", description: "Forces a member of the cluster to enter the left state" },
   args: {
-    ...httpFlags,
+    ...clientHttpFlags,
     prune: { type: "boolean", description: "Remove the node from the member list at once" },
     wan: { type: "boolean", description: "The WAN pool (node names are <node>.<dc>)" },
     node: { type: "positional", description: "Name of the node", required: false },

@@ -1,14 +1,14 @@
 import { CliError } from "../lib/errors.ts";
 import { defineTscCommand } from "./command.ts";
 import { bool } from "./flags.ts";
-import { clientFrom, httpFlags, out } from "./http-flags.ts";
+import { clientFrom, clientHttpFlags, out } from "./http-flags.ts";
 
 // `tsc join ADDR...`: asks the agent to join the cluster through each address.
 
 export default defineTscCommand({
   meta: { name: "join", description: "Tell the agent to join a cluster through one of its members" },
   args: {
-    ...httpFlags,
+    ...clientHttpFlags,
     wan: { type: "boolean", description: "Join the WAN pool (servers only)" },
     address: { type: "positional", description: "Addresses of members, host or host:port", required: false },
   },

@@ -2,7 +2,7 @@ import { CliError } from "../lib/errors.ts";
 import { columnize } from "./columnize.ts";
 import { defineTscCommand } from "./command.ts";
 import { bool, str } from "./flags.ts";
-import { call, clientFrom, httpFlags, out } from "./http-flags.ts";
+import { call, clientFrom, clientHttpFlags, out } from "./http-flags.ts";
 
 // `tsc members [-detailed] [-status REGEX] [-wan]`: the gossip pool as this agent sees it.
 
@@ -39,7 +39,7 @@ export function membersTable(members: MemberJson[], detailed: boolean): string {
 export default defineTscCommand({
   meta: { name: "members", description: "Lists the members of the gossip pool" },
   args: {
-    ...httpFlags,
+    ...clientHttpFlags,
     detailed: { type: "boolean", description: "Show every tag of each member" },
     status: { type: "string", description: "Only members whose status matches this regular expression" },
     wan: { type: "boolean", description: "The WAN pool (servers only)" },

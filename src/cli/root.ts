@@ -12,6 +12,7 @@ export const root = defineTscCommand({
     info: () => import("./info.ts").then((m) => m.default),
     join: () => import("./join.ts").then((m) => m.default),
     keygen: () => import("./keygen.ts").then((m) => m.default),
+    keyring: () => import("./keyring.ts").then((m) => m.default),
     kv: () => import("./kv/index.ts").then((m) => m.default),
     leave: () => import("./leave.ts").then((m) => m.default),
     maint: () => import("./maint.ts").then((m) => m.default),

@@ -3,6 +3,7 @@
 // so the fragments that merge.ts and build.ts handle are already trusted values.
 
 import { z } from "zod";
+import { STD_BASE64 } from "../lib/base64.ts";
 import { parseDurationMs } from "../lib/duration.ts";
 import { assert } from "../lib/errors.ts";
 import type { DefinitionSource } from "./definition-types.ts";
@@ -66,9 +67,8 @@ const logLevel = str.transform(
 );
 
 // Strict padded base64, as Go's base64.StdEncoding; "" means no encryption, as in Consul.
-const base64Format = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const gossipKey = str.refine(
-  (key) => key === "" || (base64Format.test(key) && [16, 24, 32].includes(Buffer.from(key, "base64").length)),
+  (key) => key === "" || (STD_BASE64.test(key) && [16, 24, 32].includes(Buffer.from(key, "base64").length)),
   { error: "must be a base64-encoded key of 16, 24 or 32 bytes" },
 );
 

@@ -4,10 +4,10 @@ import { CryptoError, decryptPacket, decryptStream, encryptPacket, encryptStream
 import { WireError } from "./fields.ts";
 import { ipToBytes, peerIp, splitHostPort } from "../lib/ip.ts";
 import { type Address, lanConfig, Memberlist, type MemberlistConfig } from "./memberlist.ts";
-import { compressed, decodePacket, decodeStream, encodeMessage, encodePushPull, MSG, type StreamMessage } from "./messages.ts";
-import { MsgpackError } from "./msgpack.ts";
-import { encodeTags } from "./serf.ts";
-import { type SerfMember, SerfNode, type UserEventReceived } from "./serf-node.ts";
+import { compressed, decodePacket, decodeStream, encodeMessage, encodePushPull, MSG, type StreamMessage, withType } from "./messages.ts";
+import { encode, MsgpackError } from "./msgpack.ts";
+import { decodeKeyResponse, encodeTags, SERF_KEY_REQUEST } from "./serf.ts";
+import { type QueryResponse, type SerfMember, SerfNode, type UserEventReceived } from "./serf-node.ts";
 
 // A gossip pool (Consul's LAN or WAN Serf): memberlist + Serf cores bound to one UDP and TCP
 // port. This file is the shell: sockets, encryption, the TCP exchanges (join, push/pull,
@@ -30,7 +30,24 @@ export interface PoolOptions {
   logger: { info(m: string): void; warn(m: string): void; debug(m: string): void };
   onChange?: () => void;
   onUserEvent?: (e: UserEventReceived) => void;
+  /** The keyring changed through a key query: persist it (primary first). */
+  onKeyringChange?: (keyring: Uint8Array[]) => void;
 }
+
+/** Serf's KeyResponse: what the members said to a keyring query, counted. */
+export interface KeyringResult {
+  numNodes: number;
+  numResp: number;
+  numErr: number;
+  /** Node name -> error or warning it reported. */
+  messages: Record<string, string>;
+  keys: Record<string, number>;
+  primaryKeys: Record<string, number>;
+  /** "" when every member answered and none failed. */
+  error: string;
+}
+
+export type KeyringOp = "list" | "install" | "use" | "remove";
 
 /** Consul's Serf protocol 4 with memberlist 2: `01 05 02 02 05 04`. */
 const CONSUL_VSN = Uint8Array.of(1, 5, 2, 2, 5, 4);
@@ -63,9 +80,10 @@ export class GossipPool {
     // Key rotation through Serf's queries (serf keys / consul keyring): the keyring is ours
     // to change in place; the first key encrypts.
     this.serf.changeKey = (op, key) => {
+      this.opts.logger.info(`serf: Received ${op}-key query`);
       const ring = opts.keyring;
       const at = ring.findIndex((k) => Buffer.from(k).equals(Buffer.from(key)));
-      if (ring.length === 0) return "Keyring is empty (encryption not enabled)";
+      if (ring.length === 0) return "No keyring to modify (encryption not enabled)";
       if (op === "install") {
         if (![16, 24, 32].includes(key.length)) return `key size must be 16, 24 or 32 bytes`;
         if (at < 0) ring.push(key);
@@ -76,7 +94,7 @@ export class GossipPool {
         if (at === 0) return "Removing the primary key is not allowed";
         if (at > 0) ring.splice(at, 1);
       }
-      this.opts.logger.info(`serf: received ${op}-key query`);
+      this.opts.onKeyringChange?.(ring);
       return "";
     };
   }
@@ -141,6 +159,38 @@ export class GossipPool {
     this.ml.leave(Date.now());
     await this.drain(5000);
     if (this.ml.list().some((m) => m.name !== this.opts.name && m.state === "alive")) await Bun.sleep(this.opts.leavePropagateDelayMs);
+  }
+
+  /**
+   * Serf's KeyManager: asks every member (ourselves included) to list, install, use or remove a
+   * key and counts the answers, so rotation reaches the whole pool without restarts.
+   */
+  async keyOperation(op: KeyringOp, key: Uint8Array | undefined): Promise<KeyringResult> {
+    const payload = op === "list" ? new Uint8Array(0) : withType(SERF_KEY_REQUEST, encode({ Key: key ?? new Uint8Array(0) }));
+    const alive = this.ml.list().filter((m) => m.state === "alive" || m.state === "suspect").length;
+    // Serf's DefaultQueryTimeout: GossipInterval x QueryTimeoutMult (16) x ceil(log10(N+1)).
+    const timeoutMs = this.ml.cfg.gossipIntervalMs * 16 * Math.ceil(Math.log10(alive + 1));
+    const responses = await new Promise<QueryResponse[]>((resolve) => {
+      this.serf.query(`_serf_${op === "list" ? "list-keys" : `${op}-key`}`, payload, timeoutMs, Date.now(), resolve);
+      this.flush();
+    });
+    const r: KeyringResult = { numNodes: alive, numResp: 0, numErr: 0, messages: {}, keys: {}, primaryKeys: {}, error: "" };
+    for (const { from, payload: p } of responses) {
+      r.numResp++;
+      const answer = decodeKeyResponse(p);
+      if (typeof answer === "string") {
+        r.messages[from] = answer;
+        r.numErr++;
+        continue;
+      }
+      if (answer.message !== "") r.messages[from] = answer.message;
+      if (!answer.result) r.numErr++;
+      for (const k of answer.keys) r.keys[k] = (r.keys[k] ?? 0) + 1;
+      r.primaryKeys[answer.primary] = (r.primaryKeys[answer.primary] ?? 0) + 1;
+    }
+    if (r.numErr > 0) r.error = `${r.numErr}/${r.numNodes} nodes reported failure`;
+    else if (r.numResp !== r.numNodes) r.error = `${r.numResp}/${r.numNodes} nodes reported success`;
+    return r;
   }
 
   forceLeave(node: string, prune: boolean): boolean {

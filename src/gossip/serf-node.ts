@@ -1,9 +1,9 @@
-import { encodeMessage, withType } from "./messages.ts";
+import { encodeMessage } from "./messages.ts";
 import { peerIp } from "../lib/ip.ts";
 import type { Member, MemberEvent, Memberlist } from "./memberlist.ts";
 import { decodeString } from "./fields.ts";
-import { decode, encode } from "./msgpack.ts";
-import { decodeSerf, decodeTags, encodeSerf, encodeTags, SERF_KEY_RESPONSE, type SerfMessage, type SerfPushPull, type SerfQuery } from "./serf.ts";
+import { decode } from "./msgpack.ts";
+import { decodeSerf, decodeTags, encodeKeyResponse, encodeSerf, encodeTags, type SerfMessage, type SerfPushPull, type SerfQuery } from "./serf.ts";
 
 // Serf on top of memberlist (gossip-protocol.md §9): tags in Meta, Lamport clocks, join and
 // leave intents, the member status machine (alive, leaving, left, failed), the push/pull
@@ -52,11 +52,22 @@ const KEY_QUERIES: Record<string, "install" | "use" | "remove"> = {
   "_serf_remove-key": "remove",
 };
 
-/** Serf's keyResponse (message type 8), the answer to every `_serf_*-key(s)` query. */
-function encodeKeyResponse(k: { keys: string[]; primary: string }, error = ""): Uint8Array {
-  return withType(SERF_KEY_RESPONSE, encode({ Result: error === "", Message: error, Keys: k.keys, PrimaryKey: k.primary }));
-}
+const NO_KEYS = { keys: [], primary: "" };
+
 const RECENT_INTENT_MS = 5 * 60_000;
+
+export interface QueryResponse {
+  from: string;
+  payload: Uint8Array | null;
+}
+
+interface PendingQuery {
+  deadline: number;
+  /** Members alive when asked: everyone answered once this many responses are in. */
+  expected: number;
+  responses: Map<string, Uint8Array | null>;
+  done: (responses: QueryResponse[]) => void;
+}
 
 export interface SerfOptions {
   reconnectTimeoutMs: number;
@@ -80,6 +91,8 @@ export class SerfNode {
   changeKey: ((op: "install" | "use" | "remove", key: Uint8Array) => string) | undefined;
   /** Queries already seen (LTime/ID), so each is spread and answered once. */
   private readonly seenQueries = new Set<string>();
+  /** Queries we asked, collecting responses until everyone answered or the deadline. */
+  private readonly asked = new Map<string, PendingQuery>();
 
   constructor(
     readonly ml: Memberlist,
@@ -181,6 +194,14 @@ export class SerfNode {
       case "query":
         this.onQuery(msg, bytes);
         break;
+      case "queryResponse": {
+        const q = this.asked.get(`${msg.ltime}/${msg.id}`);
+        // Acks only say the query arrived; a second response from one node is a duplicate.
+        if (!q || msg.flags & QUERY_ACK || q.responses.has(msg.from)) return;
+        q.responses.set(msg.from, msg.payload);
+        if (q.responses.size >= q.expected) this.finishQuery(`${msg.ltime}/${msg.id}`);
+        break;
+      }
       default:
         break;
     }
@@ -233,7 +254,10 @@ export class SerfNode {
       this.ml.sendTo(to, encodeMessage({ type: "user", payload: encodeSerf({ type: "queryResponse", ltime: q.ltime, id: q.id, from: this.ml.cfg.name, flags, payload }) }));
     if (q.flags & QUERY_ACK) respond(QUERY_ACK, null);
     if (q.name === "_serf_ping") respond(0, null);
-    else if (q.name === "_serf_list-keys" && this.keys) respond(0, encodeKeyResponse(this.keys()));
+    else if (q.name === "_serf_list-keys" && this.keys) {
+      const k = this.keys();
+      respond(0, k.keys.length > 0 ? encodeKeyResponse(k) : encodeKeyResponse(NO_KEYS, "Keyring is empty (encryption not enabled)"));
+    }
     else if (KEY_QUERIES[q.name] && this.keys && this.changeKey) {
       // keyRequest: `07 | {Key: raw bytes}`.
       let error: string;
@@ -244,7 +268,8 @@ export class SerfNode {
       } catch {
         error = "Failed to decode key request";
       }
-      respond(0, encodeKeyResponse(this.keys(), error));
+      // As serf: a change answers only with its result, the keys come from list-keys.
+      respond(0, encodeKeyResponse(NO_KEYS, error));
     }
   }
 
@@ -359,6 +384,41 @@ export class SerfNode {
     }
   }
 
+  /**
+   * Asks every member (Serf's Query with default parameters: no ack, no filters, no relay).
+   * We answer it ourselves too, through the network like everyone else, so `done` gets every
+   * alive member's response, or what arrived by the deadline.
+   */
+  query(name: string, payload: Uint8Array, timeoutMs: number, now: number, done: (responses: QueryResponse[]) => void): void {
+    const self = this.ml.self;
+    const ltime = this.queryClock.value;
+    const id = Math.floor(Math.random() * 0x7fffffff);
+    const q: SerfQuery = {
+      type: "query",
+      ltime,
+      id,
+      addr: self.addr,
+      port: self.port,
+      sourceNode: self.name,
+      filters: null,
+      flags: 0,
+      relayFactor: 0,
+      timeoutNs: timeoutMs * 1e6,
+      name,
+      payload,
+    };
+    const expected = this.ml.list().filter((m) => m.state === "alive" || m.state === "suspect").length;
+    this.asked.set(`${ltime}/${id}`, { deadline: now + timeoutMs, expected, responses: new Map(), done });
+    this.onQuery(q, encodeSerf(q));
+  }
+
+  private finishQuery(key: string): void {
+    const q = this.asked.get(key);
+    if (!q) return;
+    this.asked.delete(key);
+    q.done([...q.responses].map(([from, payload]) => ({ from, payload })));
+  }
+
   // ---- housekeeping ------------------------------------------------------------------------
 
   /** Erases failed members after the reconnect timeout and left ones after the tombstone timeout. */
@@ -369,6 +429,7 @@ export class SerfNode {
       if (now - m.leftAtMs > limit) this.erase(m);
     }
     for (const [name, i] of this.recentIntents) if (now - i.atMs > RECENT_INTENT_MS) this.recentIntents.delete(name);
+    for (const [key, q] of this.asked) if (now >= q.deadline) this.finishQuery(key);
   }
 
   private erase(m: SerfMember): void {

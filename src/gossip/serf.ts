@@ -8,8 +8,34 @@ import { type Decoded, decode, decodeAt, encode, type GoValue } from "./msgpack.
 // passing 2^53 ticks is not a concern.
 
 export const SERF = { leave: 0, join: 1, pushPull: 2, userEvent: 3, query: 4, queryResponse: 5 } as const;
+/** Serf's key change request (`{Key: raw bytes}`), the payload of install/use/remove queries. */
+export const SERF_KEY_REQUEST = 7;
 /** Serf's answer to its key queries, carried as a query response's payload. */
 export const SERF_KEY_RESPONSE = 8;
+
+export interface KeyResponse {
+  result: boolean;
+  message: string;
+  keys: string[];
+  primary: string;
+}
+
+/** Serf's keyResponse, the answer to every `_serf_*-key(s)` query. */
+export function encodeKeyResponse(k: { keys: string[]; primary: string }, error = ""): Uint8Array {
+  return withType(SERF_KEY_RESPONSE, encode({ Result: error === "", Message: error, Keys: k.keys, PrimaryKey: k.primary }));
+}
+
+/** A member's key response, or serf's own text for one that is not (counted as a failure). */
+export function decodeKeyResponse(payload: Uint8Array | null): KeyResponse | string {
+  if (!payload || payload.length < 1 || payload[0] !== SERF_KEY_RESPONSE) return "Invalid key query response type";
+  try {
+    const s = Struct.of(decode(payload.subarray(1)), "keyResponse");
+    const keys = s.list("Keys").map((k) => decodeString(k, "key"));
+    return { result: s.bool("Result"), message: s.str("Message"), keys, primary: s.str("PrimaryKey") };
+  } catch {
+    return "Failed to decode key query response";
+  }
+}
 
 export interface SerfLeave {
   type: "leave";

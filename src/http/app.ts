@@ -5,6 +5,7 @@ import { agentRoutes } from "./agent.ts";
 import { catalogRoutes } from "./catalog.ts";
 import type { AgentEnv } from "./env.ts";
 import { kv } from "./kv.ts";
+import { operatorRoutes } from "./operator.ts";
 import { healthRoutes } from "./health.ts";
 import { flag } from "./query.ts";
 import { text } from "./respond.ts";
@@ -28,6 +29,7 @@ export function createApp(agent: Agent): Hono<AgentEnv> {
   app.route("/v1/agent", agentRoutes);
   app.route("/v1/catalog", catalogRoutes);
   app.route("/v1/health", healthRoutes);
+  app.route("/v1/operator", operatorRoutes);
   app.get("/", (c) =>
     agent.config.ui
       ? c.redirect("/ui/", 301)
