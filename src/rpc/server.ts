@@ -1,6 +1,6 @@
 import type { Socket, TCPSocketListener } from "bun";
 import { ConsulError } from "../lib/errors.ts";
-import { FrameReader, frame, PROTO_RPC, type RpcRequest, type RpcResponse } from "./protocol.ts";
+import { FrameReader, frame, PROTO_RAFT, PROTO_RPC, type RpcRequest, type RpcResponse } from "./protocol.ts";
 
 // The server side of agent RPC: a listener on the server port that dispatches "Service.Method"
 // to the endpoint objects a server has (KVS, Catalog, Health, Status). Only the methods named
@@ -19,6 +19,8 @@ export class RpcServer {
   constructor(
     private readonly endpoints: Endpoints,
     private readonly logger: { warn(m: string): void },
+    /** Frames of connections that opened with the Raft byte; without it they are refused. */
+    private readonly onRaft?: (msg: unknown) => void,
   ) {}
 
   start(hostname: string, port: number): void {
@@ -44,11 +46,19 @@ export class RpcServer {
     if (s.data.proto === undefined) {
       s.data.proto = chunk[0];
       bytes = chunk.subarray(1);
-      if (s.data.proto !== PROTO_RPC) {
-        // Raft (1) arrives with multi-server consensus; nothing else is spoken here.
+      if (s.data.proto !== PROTO_RPC && !(s.data.proto === PROTO_RAFT && this.onRaft)) {
         s.end();
         return;
       }
+    }
+    if (s.data.proto === PROTO_RAFT) {
+      try {
+        for (const m of s.data.reader.push(bytes)) this.onRaft!(m);
+      } catch (err) {
+        this.logger.warn(`raft: closing a connection: ${(err as Error).message}`);
+        s.end();
+      }
+      return;
     }
     let requests: unknown[];
     try {

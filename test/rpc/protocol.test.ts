@@ -1,0 +1,18 @@
+import { expect, test } from "bun:test";
+import { FrameReader, frame } from "../../src/rpc/protocol.ts";
+test("frames split anywhere come out whole", () => {
+  const msgs = [{ a: 1 }, { b: new Uint8Array(100000).fill(7) }, { c: "x" }];
+  const bytes = Buffer.concat(msgs.map((m) => frame(m)));
+  for (const step of [1, 3, 4, 5, 1000, 65536, bytes.length]) {
+    const r = new FrameReader();
+    const got: unknown[] = [];
+    for (let i = 0; i < bytes.length; i += step) got.push(...r.push(new Uint8Array(bytes.subarray(i, i + step))));
+    expect(got).toEqual(msgs);
+  }
+});
+
+test("a frame over the limit is refused before it is buffered", () => {
+  const header = new Uint8Array(4);
+  new DataView(header.buffer).setUint32(0, 0xffffffff);
+  expect(() => new FrameReader().push(header)).toThrow("frame of 4294967295 bytes is over the limit");
+});
