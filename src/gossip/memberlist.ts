@@ -469,8 +469,10 @@ export class Memberlist {
       return;
     }
     if (m.state === "suspect") {
+      // Our own failed probe of a node someone else accused counts too, as in memberlist:
+      // the accuser is in the set from the start, so nobody counts twice.
       const timer = this.suspicions.get(m.name);
-      if (timer && s.from !== this.cfg.name && !timer.confirmations.has(s.from)) {
+      if (timer && !timer.confirmations.has(s.from)) {
         timer.confirmations.add(s.from);
         this.shorten(timer);
         this.queue(m.name, encodeMessage(s));
@@ -487,15 +489,14 @@ export class Memberlist {
     let k = this.cfg.suspicionMult - 2;
     if (n - 2 < k) k = 0;
     const timer: Suspicion = { start: now, timeoutMs: k === 0 ? minMs : maxMs, minMs, maxMs, k, confirmations: new Set() };
-    if (s.from !== this.cfg.name) timer.confirmations.add(s.from);
-    if (k > 0) this.shorten(timer);
+    timer.confirmations.add(s.from);
     this.suspicions.set(m.name, timer);
     this.queue(m.name, encodeMessage({ ...s, incarnation: m.incarnation }));
   }
 
   /** Each independent confirmation brings the timeout closer to its minimum (Lifeguard). */
   private shorten(t: Suspicion): void {
-    const c = t.confirmations.size;
+    const c = t.confirmations.size - 1; // the accuser is in the set but is not a confirmation
     if (t.k === 0 || c === 0) return;
     const frac = Math.log(c + 1) / Math.log(t.k + 1);
     t.timeoutMs = Math.max(t.minMs, Math.floor(t.maxMs - frac * (t.maxMs - t.minMs)));

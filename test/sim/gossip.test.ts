@@ -46,9 +46,10 @@ describe("memberlist simulation, 50 nodes, 5% loss, 5% duplication, 1-20 ms dela
         sim.run(200);
         if (sim.live().every((o) => sim.view(o, "n17") === "dead")) detected = sim.now - crashAt;
       }
-      // Probe round + suspicion (4 s x log10(50) scale, shortened by confirmations) + gossip.
+      // Probe round + suspicion (4 s x log10(50) = 6.8 s at best, 6x that with no confirmation)
+      // + gossip. An unlucky seed waits out most of the maximum; the median is checked below.
       expect(detected).toBeGreaterThan(0);
-      expect(detected).toBeLessThan(30_000);
+      expect(detected).toBeLessThan(45_000);
       detection.push(detected);
       // Loss alone must not have killed anyone alive.
       const live = sim.live();
@@ -71,6 +72,14 @@ describe("memberlist simulation, 50 nodes, 5% loss, 5% duplication, 1-20 ms dela
       expect(right.every((o) => right.every((s) => sim.view(o, s) === "alive"))).toBe(true);
     });
   }
+
+  test("confirmations bring the typical detection near the suspicion minimum", () => {
+    // Each node's own failed probe of an accused node confirms the accusation, as in
+    // memberlist; without that the median sat at ~21 s instead of ~9 s.
+    const sorted = [...detection].sort((a, b) => a - b);
+    expect(sorted.length).toBeGreaterThan(0);
+    expect(sorted[Math.floor(sorted.length / 2)]!).toBeLessThan(12_000);
+  });
 
   test("the same seed replays the same run", () => {
     const a = joined(42);
