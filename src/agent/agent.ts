@@ -7,6 +7,7 @@ import type { DnsView } from "../dns/lookup.ts";
 import { fetchReader } from "../dns/remote.ts";
 import { DnsServer } from "../dns/server.ts";
 import { GossipPool, type KeyringOp } from "../gossip/pool.ts";
+import { MemberSnapshot } from "../gossip/snapshot.ts";
 import { decodeTags } from "../gossip/serf.ts";
 import { type SerfMember, STATUS_CODE } from "../gossip/serf-node.ts";
 import { createApp } from "../http/app.ts";
@@ -24,7 +25,7 @@ import { Server } from "../server/server.ts";
 import { CONSUL_COMPAT_VERSION, PROTOCOL, REVISION, VERSION } from "../version.ts";
 import { advertiseAddress } from "./address.ts";
 import { AntiEntropy, type CatalogAccess, type NodeInfo } from "./anti-entropy.ts";
-import { type InternalApi, type KeyringResponse, keyringOperation, LAN_KEYRING, loadKeyring, saveKeyring, WAN_KEYRING } from "./keyring.ts";
+import { type InternalApi, type KeyringResponse, keyringOperation, LAN_KEYRING, LAN_SNAPSHOT, loadKeyring, saveKeyring, WAN_KEYRING, WAN_SNAPSHOT } from "./keyring.ts";
 import { LocalState } from "./local.ts";
 import { Persistence } from "./persist.ts";
 import { lanTags, selfInfo } from "./self.ts";
@@ -68,6 +69,8 @@ export class Agent {
   private dns: DnsServer | undefined;
   private gossip: GossipPool | undefined;
   private wan: GossipPool | undefined;
+  private lanSnapshot: MemberSnapshot | undefined;
+  private wanSnapshot: MemberSnapshot | undefined;
   private reapTimer: ReturnType<typeof setInterval> | undefined;
   private readonly reapIntervalMs: number;
   private readonly persistence: Persistence | undefined;
@@ -201,13 +204,17 @@ export class Agent {
       logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
       // Membership moved: the leader brings the catalog along (serfHealth, deregistration).
       onChange: () => {
+        this.lanSnapshot?.record(this.gossip!.members(), c.nodeName);
         void this.server?.reconcile();
         // A client that just learned of a server can now sync its services.
         if (this.rpcClient) this.antiEntropy.trigger();
       },
       onUserEvent: (e) => log.info(`Received user event: name=${e.name} ltime=${e.ltime}`),
     });
+    this.lanSnapshot = this.snapshotFile(LAN_SNAPSHOT);
+    const previous = this.lanSnapshot?.load();
     await this.gossip.start();
+    this.rejoinFromSnapshot(this.gossip, previous, "");
     if (c.startJoin.length > 0) {
       try {
         const n = await this.gossip.join(c.startJoin);
@@ -244,8 +251,12 @@ export class Agent {
       // Consul's WAN merge delegate: only servers belong in the WAN pool.
       tune: { ...wanTune, admit: (_node, meta) => decodeTags(meta).role === "consul" },
       logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
+      onChange: () => this.wanSnapshot?.record(this.wan!.members(), `${c.nodeName}.${c.datacenter}`),
     });
+    this.wanSnapshot = this.snapshotFile(WAN_SNAPSHOT);
+    const previous = this.wanSnapshot?.load();
     await this.wan.start();
+    this.rejoinFromSnapshot(this.wan, previous, " (WAN)");
     if (c.startJoinWan.length > 0) {
       try {
         await this.wan.join(c.startJoinWan);
@@ -256,16 +267,46 @@ export class Agent {
     if (c.retryJoinWan.length > 0) void this.wan.join(c.retryJoinWan).catch((err: Error) => log.warn(`Join WAN failed: ${err.message}`));
   }
 
-  private keyringFile(rel: string): string | undefined {
+  private snapshotFile(rel: string): MemberSnapshot | undefined {
+    const file = this.dataFile(rel);
+    return file ? new MemberSnapshot(file, (m) => this.logger.warn(m)) : undefined;
+  }
+
+  /**
+   * Serf's snapshot rejoin: after a restart, join the members last known alive, so a cluster
+   * restarted as a whole reassembles by itself. Not after a graceful leave, unless -rejoin.
+   */
+  private rejoinFromSnapshot(pool: GossipPool, previous: ReturnType<MemberSnapshot["load"]>, what: string): void {
+    if (!previous || previous.members.length === 0) return;
+    if (previous.left && !this.config.rejoinAfterLeave) {
+      this.logger.info(`serf: Previous leave in snapshot${what}; not rejoining (rejoin_after_leave is off)`);
+      return;
+    }
+    void (async () => {
+      for (const m of previous.members) {
+        this.logger.info(`serf: Attempting re-join to previously known node${what}: ${m.name}: ${m.addr}:${m.port}`);
+        try {
+          await pool.join([`${m.addr}:${m.port}`]);
+          this.logger.info(`serf: Re-joined to previously known node${what}: ${m.name}: ${m.addr}:${m.port}`);
+          return;
+        } catch {
+          // The next one may be up.
+        }
+      }
+      this.logger.warn(`serf: Failed to re-join any previously known node${what}`);
+    })();
+  }
+
+  private dataFile(rel: string): string | undefined {
     return this.config.dataDir && !this.config.dev ? join(this.config.dataDir, rel) : undefined;
   }
 
   private loadPoolKeyring(rel: string, pool: "LAN" | "WAN"): Uint8Array[] {
-    return loadKeyring(this.keyringFile(rel), this.config.encrypt, (m) => this.logger.warn(m), pool);
+    return loadKeyring(this.dataFile(rel), this.config.encrypt, (m) => this.logger.warn(m), pool);
   }
 
   private savePoolKeyring(rel: string, ring: Uint8Array[]): void {
-    const file = this.keyringFile(rel);
+    const file = this.dataFile(rel);
     if (!file) return;
     try {
       saveKeyring(file, ring);
@@ -334,6 +375,8 @@ export class Agent {
     this.leaving ??= (async () => {
       if (!this.gossip) return;
       this.logger.info("Gracefully leaving the cluster");
+      this.lanSnapshot?.markLeft();
+      this.wanSnapshot?.markLeft();
       await Promise.all([this.gossip.leave(), this.wan?.leave()]);
     })();
     return this.leaving;
@@ -465,6 +508,8 @@ export class Agent {
       if (opts.leave) await this.leaveCluster();
       this.gossip?.stop();
       this.wan?.stop();
+      this.lanSnapshot?.flush();
+      this.wanSnapshot?.flush();
       this.rpcServer?.stop();
       this.rpcClient?.close();
       for (const l of this.listeners) l.stop(true);

@@ -11,6 +11,9 @@ import { ConsulError } from "../lib/errors.ts";
 
 export const LAN_KEYRING = "serf/local.keyring";
 export const WAN_KEYRING = "serf/remote.keyring";
+/** The gossip pools' member snapshots live beside their keyrings (gossip/snapshot.ts). */
+export const LAN_SNAPSHOT = "serf/local.members.json";
+export const WAN_SNAPSHOT = "serf/remote.members.json";
 
 /**
  * The keys a pool starts with: the keyring file if there is one (with a warning when `encrypt`
