@@ -1,5 +1,5 @@
 import { Database, type Statement } from "bun:sqlite";
-import type { Entry, EntryType, HardState, RaftStorage } from "./core/types.ts";
+import type { Configuration, Entry, EntryType, HardState, RaftStorage, SnapshotMeta } from "./core/types.ts";
 
 // The Raft log and stable state in SQLite: WAL with synchronous=FULL, so a committed
 // transaction is on disk before append() returns. The shell calls append() once per Ready,
@@ -22,7 +22,7 @@ export class LogStore implements RaftStorage {
   private first = 0;
   private last = 0;
   private hard: HardState = { term: 0, vote: "" };
-  private snap = { index: 0, term: 0 };
+  private snap: SnapshotMeta = { index: 0, term: 0, config: { voters: [], nonvoters: [] } };
 
   constructor(path: string) {
     this.db = new Database(path, { create: true, strict: true });
@@ -45,8 +45,8 @@ export class LogStore implements RaftStorage {
   }
 
   /** Tells the store which snapshot the log now continues from. */
-  setSnapshot(index: number, term: number): void {
-    this.snap = { index, term };
+  setSnapshot(index: number, term: number, config: Configuration): void {
+    this.snap = { index, term, config };
     if (this.last < index) this.last = index;
   }
 
@@ -54,7 +54,7 @@ export class LogStore implements RaftStorage {
     return this.hard;
   }
 
-  snapshotMeta(): { index: number; term: number } {
+  snapshotMeta(): SnapshotMeta {
     return this.snap;
   }
 

@@ -61,7 +61,7 @@ export class RaftNode {
     const snap = this.snapshots.latest();
     if (snap) {
       opts.fsm.restore(snap.body);
-      this.log.setSnapshot(snap.meta.index, snap.meta.term);
+      this.log.setSnapshot(snap.meta.index, snap.meta.term, { voters: snap.meta.voters, nonvoters: [] });
       this.snapshotIndex = snap.meta.index;
       this.lastAppliedTerm = snap.meta.term;
       opts.info(`raft: restored from snapshot index=${snap.meta.index} term=${snap.meta.term}`);
@@ -159,6 +159,7 @@ export class RaftNode {
     try {
       while (this.core.hasReady()) {
         const rd = this.core.ready();
+        // A lone voter has no peers: rd.messages is empty and no leader sends it a snapshot.
         this.log.append(rd.entries, rd.hardState);
         for (const e of rd.entries) if (e.type === EntryType.Noop) this.markTermStart(e);
         for (const e of rd.committed) this.applyEntry(e);
@@ -202,7 +203,7 @@ export class RaftNode {
     try {
       const body = this.opts.fsm.snapshot();
       this.snapshots.save(applied, this.lastAppliedTerm, [this.opts.id], body);
-      this.log.setSnapshot(applied, this.lastAppliedTerm);
+      this.log.setSnapshot(applied, this.lastAppliedTerm, this.core.appliedConfig());
       this.snapshotIndex = applied;
       this.log.compact(applied - this.opts.trailingLogs);
       this.opts.info(`raft: snapshot complete up to index ${applied} (${body.length} bytes)`);

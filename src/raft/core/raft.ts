@@ -1,12 +1,46 @@
-import { type Entry, EntryType, type HardState, type RaftConfig, type RaftStorage, type Ready, type Role } from "./types.ts";
+import { assert } from "./assert.ts";
+import { applyConfChange, encodeConfiguration } from "./conf.ts";
+import { bcastAppend, sendAppend, sendTimeoutNow } from "./leader.ts";
+import { Raft, resolveLimits } from "./machine.ts";
+import {
+  type ConfChange,
+  type Configuration,
+  EntryType,
+  type HardState,
+  type Message,
+  type ProgressView,
+  type RaftConfig,
+  type RaftStorage,
+  type Ready,
+  type Role,
+  type SoftState,
+} from "./types.ts";
 
-// The Raft core: no sockets, no clock, no disk. Time arrives as tick(), durability as
-// advance(), and everything the shell must do leaves through ready().
+// The Raft core: no sockets, no clock, no disk. Time arrives as tick(), messages as step(),
+// durability as advance(), and everything the shell must do leaves through ready().
 //
-// This is the single-voter cluster a lone server runs (Consul's -bootstrap/-bootstrap-expect 1/-dev):
-// it campaigns on its first election timeout, wins with its own vote, appends a no-op and
-// commits whatever it has persisted. The shape (terms, votes, match indexes, the commit rule
-// of §5.4.2) is the general one; message exchange with peers arrives with replication.
+// The shell's loop (etcd's RawNode contract):
+//   on a timer:   core.tick()                on a message:  core.step(msg)
+//   then, while core.hasReady():
+//     rd = core.ready()
+//     1. persist rd.snapshot, rd.entries (truncating from entries[0].index), rd.hardState;
+//        fsync if rd.mustSync
+//     2. send rd.messages (attach the snapshot's bytes to "snapshot" messages)
+//     3. restore rd.snapshot into the state machine; apply rd.committed; serve rd.readStates
+//        once applied >= their index; on rd.softState, fail reads/proposals a lost leadership orphaned
+//     4. core.advance(rd)
+// Only one Ready is out at a time; tick/step/propose may be called while it is.
+//
+// The rest of the contract:
+//  - Ticks come from a monotonic clock, and the shell catches up ticks it missed (after a
+//    pause such as SIGSTOP or a long GC) before trusting leaseValid(): the lease is counted in
+//    this node's ticks, and a tick that never happened is time the lease did not lose.
+//  - Compaction: the shell snapshots the state machine at the applied index, with
+//    appliedConfig() in the snapshot's meta, makes the snapshot durable, then may drop log
+//    entries at or below it. storage.snapshotMeta()/firstIndex()/term() report it; the core
+//    sends a snapshot to any follower that needs a dropped entry.
+//  - Before constructing the core, the shell restores its newest snapshot into the state
+//    machine; the core starts with applied = commit = that snapshot's index.
 
 export class NotLeaderError extends Error {
   constructor(readonly leader: string) {
@@ -14,164 +48,231 @@ export class NotLeaderError extends Error {
   }
 }
 
-export class RaftCore {
-  private hard: HardState;
-  private role: Role = "follower";
-  private leaderId = "";
-  private commitIndex: number;
-  private appliedIndex: number;
-  private lastIndex: number;
-  private lastTerm: number;
-  /** Highest index the shell has made durable. */
-  private persistedIndex: number;
-  /** Appended but not yet handed to the shell for persisting. */
-  private unstable: Entry[] = [];
-  /** Durable entries not yet applied, kept so applying needs no read back from disk. */
-  private recent: Entry[] = [];
-  private readonly match = new Map<string, number>();
-  private electionElapsed = 0;
-  private electionTimeout: number;
-  private hardDirty = false;
-  private inFlight: Ready | undefined;
+/** The leader will not take this proposal now (transfer under way, a change pending); retry later or elsewhere. */
+export class ProposalDroppedError extends Error {}
 
-  constructor(
-    private readonly cfg: RaftConfig,
-    private readonly storage: RaftStorage,
-  ) {
-    if (cfg.voters.length !== 1 || cfg.voters[0] !== cfg.id) {
-      throw new Error("assertion failed: this build's Raft runs a single voter; multi-server replication is not built yet");
-    }
-    this.hard = { ...storage.hardState() };
-    const snap = storage.snapshotMeta();
-    this.commitIndex = snap.index;
-    this.appliedIndex = snap.index;
-    this.lastIndex = storage.lastIndex();
-    this.lastTerm = storage.term(this.lastIndex) ?? snap.term;
-    this.persistedIndex = this.lastIndex;
-    this.electionTimeout = this.randomizedTimeout();
+export class RaftCore {
+  private readonly r: Raft;
+  private inFlight: Ready | undefined;
+  private prevHard: HardState;
+  private prevSoft: SoftState = { role: "follower", leader: "" };
+
+  constructor(cfg: RaftConfig, storage: RaftStorage) {
+    this.r = new Raft(cfg.id, resolveLimits(cfg), cfg.randomInt, storage, { voters: [...cfg.voters], nonvoters: [...(cfg.nonvoters ?? [])] });
+    this.prevHard = { ...storage.hardState() };
   }
 
-  get state(): { role: Role; leader: string; term: number; commit: number; applied: number; last: number } {
+  get state(): { role: Role; leader: string; term: number; commit: number; applied: number; last: number; transferee: string } {
+    const r = this.r;
     return {
-      role: this.role,
-      leader: this.leaderId,
-      term: this.hard.term,
-      commit: this.commitIndex,
-      applied: this.appliedIndex,
-      last: this.lastIndex,
+      role: r.role,
+      leader: r.leader,
+      term: r.term,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      last: r.log.lastIndex(),
+      transferee: r.transferee,
     };
+  }
+
+  get id(): string {
+    return this.r.id;
   }
 
   tick(): void {
-    if (this.role === "leader") return; // heartbeats exist only once there are peers
-    this.electionElapsed++;
-    if (this.electionElapsed >= this.electionTimeout) this.campaign();
+    this.r.tick();
   }
 
-  /** Appends a command at the leader; returns its index. The caller waits for it to apply. */
-  propose(data: Uint8Array): number {
-    if (this.role !== "leader") throw new NotLeaderError(this.leaderId);
-    return this.append(EntryType.Command, data);
+  step(m: Message): void {
+    this.r.step(m);
   }
+
+  /** Starts an election now, as an election timeout would (a lone voter at boot need not wait one out). */
+  campaign(): void {
+    this.r.hup(false);
+  }
+
+  /** Appends a command at the leader; returns its index. The caller waits for that index to apply. */
+  propose(data: Uint8Array): number {
+    this.assertLeaderAccepting();
+    const index = this.r.appendEntry(EntryType.Command, data);
+    this.r.needBcast = true;
+    return index;
+  }
+
+  /**
+   * Appends a membership change; returns its index. One at a time: refused while an earlier
+   * change is uncommitted, and until this leader has committed an entry of its term.
+   */
+  proposeConfChange(cc: ConfChange): number {
+    this.assertLeaderAccepting();
+    const r = this.r;
+    if (r.pendingConfIndex > r.log.committed) throw new ProposalDroppedError("a configuration change is still uncommitted");
+    if (!r.committedInTerm()) throw new ProposalDroppedError("the leader has not yet committed an entry of its term");
+    const next = applyConfChange(r.config(), cc);
+    if (typeof next === "string") throw new Error(next);
+    const index = r.appendEntry(EntryType.Config, encodeConfiguration(next));
+    r.pendingConfIndex = index;
+    r.needBcast = true;
+    return index;
+  }
+
+  /**
+   * Hands leadership to voter `to`: proposals stop, `to` is brought up to date and told to
+   * campaign at once (TimeoutNow). Abandoned after an election timeout.
+   */
+  transferLeadership(to: string): void {
+    const r = this.r;
+    if (r.role !== "leader") throw new NotLeaderError(r.leader);
+    if (to === r.id || r.transferee === to) return;
+    if (!r.config().voters.includes(to)) throw new Error(`${to} is not a voter`);
+    r.transferee = to;
+    r.electionElapsed = 0; // the transfer's deadline
+    const pr = r.prs.get(to);
+    assert(pr !== undefined, `no progress for voter ${to}`);
+    if (pr.match === r.log.lastIndex()) sendTimeoutNow(r, to);
+    else sendAppend(r, to);
+  }
+
+  /**
+   * Linearizable read: a ReadState with `ctx` (unique per request) comes out of a later Ready
+   * once leadership is confirmed; serve the read when applied >= its index. A leader that
+   * steps down first drops it (the Ready's softState says so).
+   */
+  readIndex(ctx: string): void {
+    const r = this.r;
+    if (r.role !== "leader") throw new NotLeaderError(r.leader);
+    if (!r.committedInTerm()) {
+      if (r.pendingReads.length >= r.limits.maxPendingReads) throw new Error(`too many pending reads (${r.limits.maxPendingReads})`);
+      if (!r.pendingReads.includes(ctx)) r.pendingReads.push(ctx);
+      return;
+    }
+    r.serveRead(ctx);
+  }
+
+  /**
+   * True while no other leader can have been elected: a quorum acknowledged a heartbeat we
+   * sent within the last (electionTicks - leaseMarginTicks) ticks, and each of those voters
+   * refuses votes for electionTicks of its own ticks after hearing us. Holds as long as no
+   * clock runs more than about margin/electionTicks faster than ours (see tick()). A read
+   * served while this is true, from state applied up to the commit index at the time of the
+   * read, is linearizable.
+   */
+  leaseValid(): boolean {
+    return this.r.leaseValid();
+  }
+
+  /** The transport's word on a snapshot it sent (or failed to). */
+  reportSnapshot(to: string, ok: boolean): void {
+    const pr = this.r.prs.get(to);
+    if (this.r.role !== "leader" || !pr || pr.state !== "snapshot") return;
+    if (!ok) pr.pendingSnapshot = 0;
+    pr.becomeProbe();
+    // Wait for the next heartbeat answer before probing.
+    pr.probeSent = true;
+  }
+
+  /** The configuration in force now (the newest in the log). */
+  config(): Configuration {
+    return cloneConfig(this.r.config());
+  }
+
+  /** The configuration in force at the applied index: what a snapshot taken now must carry. */
+  appliedConfig(): Configuration {
+    return cloneConfig(this.r.confs.at(this.r.log.applied));
+  }
+
+  /** Leader only: each peer's replication state (empty otherwise). */
+  progress(): ProgressView[] {
+    const r = this.r;
+    if (r.role !== "leader") return [];
+    const voters = new Set(r.config().voters);
+    return [...r.prs].map(([id, pr]) => ({
+      id,
+      voter: voters.has(id),
+      match: pr.match,
+      next: pr.next,
+      state: pr.state,
+      lastContactTicks: r.ticks - pr.lastContactTick,
+    }));
+  }
+
+  /** Term of the entry at `index` in this node's log (unstable included); undefined if absent or compacted. */
+  termAt(index: number): number | undefined {
+    return this.r.log.term(index);
+  }
+
+  // --- the Ready cycle ---
 
   hasReady(): boolean {
-    return this.inFlight === undefined && (this.hardDirty || this.unstable.length > 0 || this.commitIndex > this.appliedIndex);
+    if (this.inFlight) return false;
+    const r = this.r;
+    const log = r.log;
+    return (
+      r.needBcast ||
+      r.msgs.length > 0 ||
+      r.readStates.length > 0 ||
+      r.term !== this.prevHard.term ||
+      r.vote !== this.prevHard.vote ||
+      r.role !== this.prevSoft.role ||
+      r.leader !== this.prevSoft.leader ||
+      log.snapshotToHand() !== undefined ||
+      log.hasEntriesToHand() ||
+      (log.committed > log.applied && !log.hasPendingSnapshot())
+    );
   }
 
   ready(): Ready {
-    if (this.inFlight) throw new Error("assertion failed: ready() before advance() of the previous Ready");
-    const committed = this.committedToApply();
+    assert(this.inFlight === undefined, "ready() before advance() of the previous Ready");
+    const r = this.r;
+    if (r.needBcast) {
+      r.needBcast = false;
+      if (r.role === "leader") bcastAppend(r);
+    }
+    const hard: HardState = { term: r.term, vote: r.vote };
+    const hardChanged = hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote;
+    const soft: SoftState = { role: r.role, leader: r.leader };
+    const softChanged = soft.role !== this.prevSoft.role || soft.leader !== this.prevSoft.leader;
     const rd: Ready = {
-      hardState: this.hardDirty ? { ...this.hard } : undefined,
-      entries: this.unstable,
-      committed,
-      mustSync: this.hardDirty || this.unstable.length > 0,
+      softState: softChanged ? soft : undefined,
+      hardState: hardChanged ? hard : undefined,
+      snapshot: r.log.snapshotToHand(),
+      entries: r.log.entriesToHand(),
+      committed: r.log.committedToHand(r.limits.maxApplyBatch),
+      messages: r.msgs,
+      readStates: r.readStates,
+      mustSync: false,
     };
-    this.unstable = [];
-    this.hardDirty = false;
+    rd.mustSync = hardChanged || rd.entries.length > 0 || rd.snapshot !== undefined;
+    r.log.handOut();
+    r.msgs = [];
+    r.readStates = [];
+    this.prevHard = hard;
+    this.prevSoft = soft;
     this.inFlight = rd;
     return rd;
   }
 
   /** The shell has persisted, sent and applied everything in `rd`. */
   advance(rd: Ready): void {
-    if (rd !== this.inFlight) throw new Error("assertion failed: advance() of a Ready that was not handed out");
+    assert(rd === this.inFlight, "advance() of a Ready that was not handed out");
     this.inFlight = undefined;
-    const lastCommitted = rd.committed[rd.committed.length - 1];
-    if (lastCommitted) {
-      this.appliedIndex = lastCommitted.index;
-      while (this.recent.length > 0 && this.recent[0]!.index <= this.appliedIndex) this.recent.shift();
-    }
-    const lastPersisted = rd.entries[rd.entries.length - 1];
-    if (lastPersisted) {
-      this.persistedIndex = lastPersisted.index;
-      this.recent.push(...rd.entries);
-      if (this.role === "leader") {
-        this.match.set(this.cfg.id, this.persistedIndex);
-        this.maybeCommit();
-      }
-    }
+    const r = this.r;
+    r.log.stableTo(rd.snapshot);
+    const lastApplied = rd.committed[rd.committed.length - 1];
+    if (lastApplied) r.log.appliedTo(lastApplied.index);
+    r.confs.compactTo(r.log.applied);
+    // Our own entries count toward the quorum only once durable.
+    if (r.role === "leader" && r.maybeCommit() && r.role === "leader") r.needBcast = true;
   }
 
-  /** Starts an election now (a lone voter at boot need not wait out a timeout). */
-  campaign(): void {
-    this.role = "candidate";
-    this.hard = { term: this.hard.term + 1, vote: this.cfg.id };
-    this.hardDirty = true;
-    this.electionElapsed = 0;
-    this.electionTimeout = this.randomizedTimeout();
-    const votes = new Set([this.cfg.id]);
-    if (votes.size >= this.quorum()) this.becomeLeader();
+  private assertLeaderAccepting(): void {
+    const r = this.r;
+    if (r.role !== "leader") throw new NotLeaderError(r.leader);
+    if (r.transferee !== "") throw new ProposalDroppedError(`leadership transfer to ${r.transferee} in progress`);
   }
+}
 
-  private becomeLeader(): void {
-    this.role = "leader";
-    this.leaderId = this.cfg.id;
-    this.match.clear();
-    this.match.set(this.cfg.id, this.persistedIndex);
-    this.append(EntryType.Noop, new Uint8Array(0));
-  }
-
-  private append(type: EntryType, data: Uint8Array): number {
-    const entry: Entry = { index: this.lastIndex + 1, term: this.hard.term, type, data };
-    this.unstable.push(entry);
-    this.lastIndex = entry.index;
-    this.lastTerm = entry.term;
-    return entry.index;
-  }
-
-  /** Commit the highest index a quorum has persisted, if it is from the current term. */
-  private maybeCommit(): void {
-    const matched = [...this.match.values()].sort((a, b) => b - a);
-    const candidate = matched[this.quorum() - 1] ?? 0;
-    if (candidate > this.commitIndex && this.termAt(candidate) === this.hard.term) this.commitIndex = candidate;
-  }
-
-  private committedToApply(): Entry[] {
-    const lo = this.appliedIndex + 1;
-    const hi = Math.min(this.commitIndex, lo + this.cfg.maxApplyBatch - 1);
-    if (hi < lo) return [];
-    const first = this.recent[0];
-    if (first && first.index <= lo) return this.recent.slice(lo - first.index, hi - first.index + 1);
-    // After a restart the tail to replay lives only on disk.
-    const fromDisk = this.storage.entries(lo, hi, this.cfg.maxApplyBatch);
-    if (fromDisk.length === 0 || fromDisk[0]!.index !== lo) {
-      throw new Error(`assertion failed: committed entries ${lo}..${hi} missing from the log`);
-    }
-    return fromDisk;
-  }
-
-  private termAt(index: number): number | undefined {
-    if (index === this.lastIndex) return this.lastTerm;
-    const inRecent = this.recent.find((e) => e.index === index);
-    return inRecent ? inRecent.term : this.storage.term(index);
-  }
-
-  private quorum(): number {
-    return Math.floor(this.cfg.voters.length / 2) + 1;
-  }
-
-  private randomizedTimeout(): number {
-    return this.cfg.randomInt(this.cfg.electionTicks, 2 * this.cfg.electionTicks - 1);
-  }
+function cloneConfig(c: Configuration): Configuration {
+  return { voters: [...c.voters], nonvoters: [...c.nonvoters] };
 }
