@@ -46,7 +46,8 @@ export class FrameReader {
   private need: number | undefined;
 
   push(chunk: Uint8Array): unknown[] {
-    this.chunks.push(chunk);
+    // Copied: Bun reuses a socket's read buffer once the data callback returns.
+    this.chunks.push(chunk.slice());
     this.buffered += chunk.length;
     const out: unknown[] = [];
     for (;;) {
@@ -68,8 +69,7 @@ export class FrameReader {
   private take(n: number): Uint8Array {
     const first = this.chunks[0]!;
     if (first.length >= n) {
-      // Copy: the caller may keep the bytes, and Bun reuses socket buffers.
-      const head = first.slice(0, n);
+      const head = first.subarray(0, n);
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
       this.buffered -= n;

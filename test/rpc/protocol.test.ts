@@ -16,3 +16,14 @@ test("a frame over the limit is refused before it is buffered", () => {
   new DataView(header.buffer).setUint32(0, 0xffffffff);
   expect(() => new FrameReader().push(header)).toThrow("frame of 4294967295 bytes is over the limit");
 });
+
+test("the reader keeps its own copy: a caller reusing its buffer does not corrupt a partial frame", () => {
+  const bytes = frame({ k: "x".repeat(100) });
+  const r = new FrameReader();
+  const buf = new Uint8Array(60);
+  buf.set(bytes.subarray(0, 60));
+  expect(r.push(buf)).toEqual([]);
+  buf.fill(0); // as a socket read buffer is reused
+  const rest = new Uint8Array(bytes.subarray(60));
+  expect(r.push(rest)).toEqual([{ k: "x".repeat(100) }]);
+});
