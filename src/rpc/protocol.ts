@@ -46,14 +46,16 @@ export class FrameReader {
   private need: number | undefined;
 
   push(chunk: Uint8Array): unknown[] {
-    // Copied: Bun reuses a socket's read buffer once the data callback returns.
-    this.chunks.push(chunk.slice());
+    // Copied (new Uint8Array, not slice(): Buffer's slice is a view): Bun reuses a socket's
+    // read buffer once the data callback returns.
+    this.chunks.push(new Uint8Array(chunk));
     this.buffered += chunk.length;
     const out: unknown[] = [];
     for (;;) {
       if (this.need === undefined) {
         if (this.buffered < 4) break;
-        const len = new DataView(this.take(4).buffer).getUint32(0);
+        const head = this.take(4);
+        const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
         if (len > MAX_FRAME) throw new Error(`frame of ${len} bytes is over the limit`);
         this.need = len;
       }

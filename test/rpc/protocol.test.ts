@@ -27,3 +27,13 @@ test("the reader keeps its own copy: a caller reusing its buffer does not corrup
   const rest = new Uint8Array(bytes.subarray(60));
   expect(r.push(rest)).toEqual([{ k: "x".repeat(100) }]);
 });
+
+test("Buffers with an offset, as sockets deliver them, read right (Buffer#slice is a view, not a copy)", () => {
+  const a = frame({ n: 1 });
+  const b = frame({ n: 2 });
+  const pool = Buffer.alloc(a.length + b.length + 7);
+  pool.set(a, 3);
+  pool.set(b, 3 + a.length);
+  const r = new FrameReader();
+  expect(r.push(pool.subarray(3, 3 + a.length + b.length))).toEqual([{ n: 1 }, { n: 2 }]);
+});
