@@ -19,12 +19,14 @@ import { HealthEndpoint } from "../server/endpoints/health.ts";
 import { KvsEndpoint } from "../server/endpoints/kvs.ts";
 import { RpcClient, type ServerAddr } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
+import type { Message } from "../raft/core/types.ts";
 import type { Member } from "../server/leader.ts";
 import type { QueryOptions } from "../server/query.ts";
 import { Server } from "../server/server.ts";
 import { CONSUL_COMPAT_VERSION, PROTOCOL, REVISION, VERSION } from "../version.ts";
 import { advertiseAddress } from "./address.ts";
 import { AntiEntropy, type CatalogAccess, type NodeInfo } from "./anti-entropy.ts";
+import { ServerCluster } from "./cluster.ts";
 import { type InternalApi, type KeyringResponse, keyringOperation, LAN_KEYRING, LAN_SNAPSHOT, loadKeyring, saveKeyring, WAN_KEYRING, WAN_SNAPSHOT } from "./keyring.ts";
 import { LocalState } from "./local.ts";
 import { Persistence } from "./persist.ts";
@@ -63,6 +65,7 @@ export class Agent {
   private healthEndpoint: HealthEndpoint | undefined;
   private statusEndpoint: StatusApi | undefined;
   private rpcServer: RpcServer | undefined;
+  private cluster: ServerCluster | undefined;
   /** A client agent reaches servers through this; a server answers in-process. */
   private rpcClient: RpcClient | undefined;
   private readonly listeners: BunServer<undefined>[] = [];
@@ -120,14 +123,29 @@ export class Agent {
     }
     if (this.config.server) {
       const log = this.logger.withTag("server");
-      this.server = new Server({
-        nodeName: this.config.nodeName,
+      const c = this.config;
+      const cluster = new ServerCluster({
+        nodeId: this.nodeId,
+        nodeName: c.nodeName,
         rpcAddr: this.rpcAddr(),
-        dataDir: this.config.dev ? undefined : this.config.dataDir,
-        snapshotThreshold: this.config.raftSnapshotThreshold,
-        trailingLogs: this.config.raftTrailingLogs,
+        datacenter: c.datacenter,
+        bootstrapExpect: c.bootstrapExpect,
+        lanMembers: () => this.members(),
+        logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m), debug: (m) => log.debug(m) },
+      });
+      this.cluster = cluster;
+      this.server = new Server({
+        nodeName: c.nodeName,
+        nodeId: this.nodeId,
+        bootstrapSelf: c.bootstrap,
+        rpcAddr: this.rpcAddr(),
+        addressOf: (id) => cluster.addressOf(id),
+        send: (to, msg) => cluster.send(to, msg),
+        dataDir: c.dev ? undefined : c.dataDir,
+        snapshotThreshold: c.raftSnapshotThreshold,
+        trailingLogs: c.raftTrailingLogs,
         tombstoneTtlMs: 15 * 60_000,
-        datacenter: this.config.datacenter,
+        datacenter: c.datacenter,
         members: () => this.clusterMembers(),
         logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
         onFatal: (err) => {
@@ -135,16 +153,21 @@ export class Agent {
           void this.stop().finally(() => process.exit(1));
         },
       });
-      await this.server.start();
-      this.kvEndpoint = new KvsEndpoint(this.server);
-      this.catalogEndpoint = new CatalogEndpoint(this.server, this.config.datacenter, () =>
-        this.members(true)
-          .filter((m) => m.status === "alive" && m.tags.dc)
-          .map((m) => m.tags.dc!),
-      );
-      this.healthEndpoint = new HealthEndpoint(this.server);
-      this.statusEndpoint = { leader: async () => this.server?.leaderAddr ?? "", peers: async () => [this.rpcAddr()] };
+      // The RPC port comes first: peers' Raft traffic arrives on it from the start.
       this.startRpcServer();
+      await this.server.start();
+      cluster.attach(this.server);
+      this.kvEndpoint = cluster.forwarding(new KvsEndpoint(this.server), "KVS");
+      this.catalogEndpoint = cluster.forwarding(
+        new CatalogEndpoint(this.server, c.datacenter, () =>
+          this.members(true)
+            .filter((m) => m.status === "alive" && m.tags.dc)
+            .map((m) => m.tags.dc!),
+        ),
+        "Catalog",
+      );
+      this.healthEndpoint = cluster.forwarding(new HealthEndpoint(this.server), "Health");
+      this.statusEndpoint = { leader: async () => this.server?.leaderAddr ?? "", peers: async () => cluster.peers() };
     } else {
       this.rpcClient = new RpcClient(() => this.knownServers());
       this.kvEndpoint = this.rpcClient.proxy<KvsEndpoint>("KVS");
@@ -167,13 +190,14 @@ export class Agent {
     if (c.ports.server < 0) return;
     this.rpcServer = new RpcServer(
       {
-        KVS: { target: this.kvEndpoint!, methods: ["get", "list", "listKeys", "apply", "txn"] },
-        Catalog: { target: this.catalogEndpoint!, methods: ["register", "deregister", "datacenters", "listNodes", "listServices", "serviceNodes", "nodeServices"] },
-        Health: { target: this.healthEndpoint!, methods: ["nodeChecks", "serviceChecks", "serviceNodes", "checksInState"] },
-        Status: { target: this.statusEndpoint!, methods: ["leader", "peers"] },
-        Internal: { target: this.internalEndpoint, methods: ["keyringOperation"] },
+        KVS: { target: () => this.kvEndpoint, methods: ["get", "list", "listKeys", "apply", "txn"] },
+        Catalog: { target: () => this.catalogEndpoint, methods: ["register", "deregister", "datacenters", "listNodes", "listServices", "serviceNodes", "nodeServices"] },
+        Health: { target: () => this.healthEndpoint, methods: ["nodeChecks", "serviceChecks", "serviceNodes", "checksInState"] },
+        Status: { target: () => this.statusEndpoint, methods: ["leader", "peers"] },
+        Internal: { target: () => this.internalEndpoint, methods: ["keyringOperation"] },
       },
       this.logger.withTag("rpc"),
+      (msg) => this.server?.receive(msg as Message),
     );
     this.rpcServer.start(c.bindAddr, c.ports.server);
   }
@@ -205,6 +229,7 @@ export class Agent {
       // Membership moved: the leader brings the catalog along (serfHealth, deregistration).
       onChange: () => {
         this.lanSnapshot?.record(this.gossip!.members(), c.nodeName);
+        this.cluster?.onMembershipChange();
         void this.server?.reconcile();
         // A client that just learned of a server can now sync its services.
         if (this.rpcClient) this.antiEntropy.trigger();
@@ -375,6 +400,7 @@ export class Agent {
     this.leaving ??= (async () => {
       if (!this.gossip) return;
       this.logger.info("Gracefully leaving the cluster");
+      if (this.server?.isLeader) await this.server.transferLeadershipAway();
       this.lanSnapshot?.markLeft();
       this.wanSnapshot?.markLeft();
       await Promise.all([this.gossip.leave(), this.wan?.leave()]);
@@ -511,6 +537,7 @@ export class Agent {
       this.lanSnapshot?.flush();
       this.wanSnapshot?.flush();
       this.rpcServer?.stop();
+      this.cluster?.stop();
       this.rpcClient?.close();
       for (const l of this.listeners) l.stop(true);
       this.dns?.stop();

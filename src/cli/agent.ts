@@ -49,9 +49,6 @@ export default defineTscCommand({
   async run(f) {
     const loaded = load(f);
     const config = loaded.config;
-    if (config.server && config.bootstrapExpect > 1) {
-      throw new CliError(`==> bootstrap_expect = ${config.bootstrapExpect}: multi-server Raft is not in this build yet; use -bootstrap-expect 1, -bootstrap or -dev`);
-    }
     const logger = createLogger({ level: config.logLevel, json: config.logJson });
     const agent = new Agent(config, logger.withTag("agent"), () => load(f));
     process.stdout.write(banner(config, agent));

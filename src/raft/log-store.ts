@@ -102,6 +102,19 @@ export class LogStore implements RaftStorage {
     if (hard) this.hard = { ...hard };
   }
 
+  /** Highest index with an entry on disk (0 when the log is empty). */
+  get lastStored(): number {
+    return this.first === 0 ? 0 : this.last;
+  }
+
+  /** An installed snapshot replaces the whole log: it continues at meta.index + 1. */
+  reset(index: number, term: number, config: Configuration): void {
+    this.db.run("DELETE FROM log");
+    this.first = 0;
+    this.last = index;
+    this.snap = { index, term, config };
+  }
+
   /** Drops entries at or below `index` (they are inside a durable snapshot). */
   compact(index: number): void {
     if (index < this.first || this.first === 0) return;

@@ -1,15 +1,16 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { RaftCore } from "./core/raft.ts";
-import { type Entry, EntryType } from "./core/types.ts";
+import { encodeConfiguration } from "./core/conf.ts";
+import { NotLeaderError, RaftCore } from "./core/raft.ts";
+import { type ConfChange, type Configuration, type Entry, EntryType, type Message, type ProgressView, type Ready } from "./core/types.ts";
 import { LogStore } from "./log-store.ts";
 import { FileSnapshotStore, MemorySnapshotStore, type SnapshotStore } from "./snapshot-store.ts";
 
-// The shell around the Raft core: binds it to a timer, to SQLite and to the FSM.
-// Every Ready is handled in the documented order: persist (one fsynced transaction for all
-// proposals of this event-loop turn, i.e. group commit) -> apply -> advance. A proposal's
-// promise resolves only after its entry is durable and applied, so an acknowledged write
-// survives kill -9.
+// The shell around the Raft core: binds it to a monotonic clock, to SQLite, to the network
+// and to the FSM. Every Ready is handled in the core's order: persist (one fsynced transaction
+// for everything proposed in this event-loop turn, i.e. group commit) -> send -> install
+// snapshot / apply -> advance. A proposal's promise resolves only after its entry is committed
+// by a quorum, durable here and applied, so an acknowledged write survives kill -9.
 
 export interface StateMachine {
   apply(index: number, data: Uint8Array): unknown;
@@ -18,6 +19,8 @@ export interface StateMachine {
   restore(data: Uint8Array): void;
 }
 
+export type ReadMode = "default" | "consistent";
+
 export interface RaftNodeOptions {
   id: string;
   /** Where raft.db and snapshots/ live; undefined keeps everything in memory (-dev). */
@@ -25,34 +28,59 @@ export interface RaftNodeOptions {
   fsm: StateMachine;
   tickMs: number;
   electionTicks: number;
+  heartbeatTicks: number;
   snapshotThreshold: number;
   trailingLogs: number;
+  /** A fresh node's configuration: [id] bootstraps a lone server; [] waits for bootstrap(). */
+  initialVoters: string[];
+  /** Delivers a message to a peer, best effort; false if it was dropped. Absent: no peers. */
+  send?: (to: string, msg: Message) => boolean;
   randomInt: (lo: number, hi: number) => number;
   warn: (msg: string) => void;
   info: (msg: string) => void;
+  /** Leadership moved (leader "" while none is known). */
+  onLeaderChange?: (leader: string, isLeader: boolean) => void;
   /** Storage failed: the node cannot go on safely. The agent logs and exits. */
   onFatal: (err: Error) => void;
 }
 
 interface Pending {
+  term: number;
   resolve: (result: unknown) => void;
   reject: (err: Error) => void;
 }
 
+interface PendingRead {
+  /** Serve once applied reaches this; undefined until leadership is confirmed. */
+  index: number | undefined;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** hashicorp/raft's ErrLeadershipLost: the outcome of the write is unknown. */
+export const LEADERSHIP_LOST = "leadership lost while committing log";
+/** Missed ticks beyond this many election timeouts change nothing more; do not spin on them. */
+const MAX_CATCH_UP_ELECTIONS = 4;
+
 export class RaftNode {
   private readonly log: LogStore;
   private readonly snapshots: SnapshotStore;
-  private readonly core: RaftCore;
+  private core: RaftCore;
   private readonly pending = new Map<number, Pending>();
+  private readonly reads = new Map<string, PendingRead>();
   private readonly leaderWaiters = new Set<() => void>();
   private ticker: ReturnType<typeof setInterval> | undefined;
   private scheduled = false;
   private stopped = false;
   private snapshotIndex = 0;
   private lastAppliedTerm = 0;
-  /** First index of the current leader term; reads are safe once it is applied. */
-  private termStartIndex = Number.POSITIVE_INFINITY;
+  private appliedIndex = 0;
+  private readSeq = 0;
   private reportedLeader = "";
+  private readonly clockStart = performance.now();
+  private ticks = 0;
+  /** When the leader was last heard from (performance.now()); for X-Consul-LastContact. */
+  private leaderContactAt = 0;
 
   constructor(private readonly opts: RaftNodeOptions) {
     if (opts.dir) mkdirSync(opts.dir, { recursive: true });
@@ -61,22 +89,31 @@ export class RaftNode {
     const snap = this.snapshots.latest();
     if (snap) {
       opts.fsm.restore(snap.body);
-      this.log.setSnapshot(snap.meta.index, snap.meta.term, { voters: snap.meta.voters, nonvoters: [] });
+      const config = { voters: snap.meta.voters, nonvoters: snap.meta.nonvoters ?? [] };
+      // A crash between saving an installed snapshot and clearing the log leaves a log that
+      // ends before the snapshot: it is from before the install and must go.
+      if (this.log.lastStored < snap.meta.index) this.log.reset(snap.meta.index, snap.meta.term, config);
+      else this.log.setSnapshot(snap.meta.index, snap.meta.term, config);
       this.snapshotIndex = snap.meta.index;
+      this.appliedIndex = snap.meta.index;
       this.lastAppliedTerm = snap.meta.term;
       opts.info(`raft: restored from snapshot index=${snap.meta.index} term=${snap.meta.term}`);
     }
     if (this.log.lastIndex() > this.snapshotIndex && this.log.firstIndex() > this.snapshotIndex + 1) {
       throw new Error(`raft log starts at ${this.log.firstIndex()} but the newest snapshot ends at ${this.snapshotIndex}`);
     }
-    this.core = new RaftCore(
+    this.core = this.newCore();
+  }
+
+  private newCore(): RaftCore {
+    return new RaftCore(
       {
-        id: opts.id,
-        voters: [opts.id],
-        electionTicks: opts.electionTicks,
-        heartbeatTicks: 1,
+        id: this.opts.id,
+        voters: this.opts.initialVoters,
+        electionTicks: this.opts.electionTicks,
+        heartbeatTicks: this.opts.heartbeatTicks,
         maxApplyBatch: 1024,
-        randomInt: opts.randomInt,
+        randomInt: this.opts.randomInt,
       },
       this.log,
     );
@@ -84,11 +121,48 @@ export class RaftNode {
 
   start(): void {
     this.ticker = setInterval(() => {
-      this.core.tick();
+      this.catchUpTicks();
       this.schedule();
     }, this.opts.tickMs);
     // A lone voter wins at once; waiting out an election timeout would only delay start-up.
-    this.core.campaign();
+    const c = this.core.config();
+    if (c.voters.length === 1 && c.voters[0] === this.opts.id) this.core.campaign();
+    this.schedule();
+  }
+
+  /** True when this node has no log, no snapshot and no configuration: it may be bootstrapped. */
+  get pristine(): boolean {
+    const c = this.core.config();
+    return this.log.lastIndex() === 0 && c.voters.length === 0 && c.nonvoters.length === 0;
+  }
+
+  /**
+   * hashicorp/raft's BootstrapCluster: write the first configuration as entry 1 of term 1.
+   * Every server bootstrapping the same configuration writes the same entry, so their logs
+   * agree; the first leader commits it with its no-op.
+   */
+  bootstrap(voters: string[]): void {
+    if (!this.pristine) throw new Error("bootstrap only works on new clusters");
+    const config: Configuration = { voters: [...voters], nonvoters: [] };
+    this.log.append([{ index: 1, term: 1, type: EntryType.Config, data: encodeConfiguration(config) }], { term: 1, vote: "" });
+    this.core = this.newCore();
+    this.opts.info(`raft: bootstrapped a cluster of ${voters.length}: ${voters.join(", ")}`);
+    this.schedule();
+  }
+
+  /** A message from a peer's transport. */
+  receive(msg: Message): void {
+    if (this.stopped || msg.to !== this.opts.id) return;
+    if ((msg.type === "append" || msg.type === "heartbeat" || msg.type === "snapshot") && msg.from === this.core.state.leader) {
+      this.leaderContactAt = performance.now();
+    }
+    try {
+      this.core.step(msg);
+    } catch (err) {
+      // A message the core refuses is a bug or garbage on the wire: drop it, never crash on input.
+      this.opts.warn(`raft: dropped a ${msg.type} from ${msg.from}: ${(err as Error).message}`);
+      return;
+    }
     this.schedule();
   }
 
@@ -96,32 +170,111 @@ export class RaftNode {
     return this.core.state.role === "leader";
   }
 
+  /** The leader's ID, "" when none is known. */
   get leader(): string {
     return this.core.state.leader;
   }
 
-  /** Leader whose own term has an applied entry: its state includes every committed write. */
-  get readable(): boolean {
-    const s = this.core.state;
-    return s.role === "leader" && s.applied >= this.termStartIndex;
+  get id(): string {
+    return this.opts.id;
+  }
+
+  /** Milliseconds since the leader was last heard from; 0 on the leader itself. */
+  get lastContactMs(): number {
+    if (this.isLeader) return 0;
+    return this.leaderContactAt === 0 ? Number.POSITIVE_INFINITY : performance.now() - this.leaderContactAt;
   }
 
   get stats(): { term: number; commitIndex: number; appliedIndex: number; lastLogIndex: number; snapshotIndex: number; state: string } {
     const s = this.core.state;
-    return { term: s.term, commitIndex: s.commit, appliedIndex: s.applied, lastLogIndex: s.last, snapshotIndex: this.snapshotIndex, state: s.role };
+    return { term: s.term, commitIndex: s.commit, appliedIndex: this.appliedIndex, lastLogIndex: s.last, snapshotIndex: this.snapshotIndex, state: s.role === "precandidate" ? "candidate" : s.role };
   }
 
-  /** Resolves with the FSM's result once the entry is durable and applied. */
+  configuration(): Configuration {
+    return this.core.config();
+  }
+
+  progress(): ProgressView[] {
+    return this.core.progress();
+  }
+
+  /** Resolves with the FSM's result once the entry is committed, durable and applied. */
   propose(data: Uint8Array): Promise<unknown> {
     if (this.stopped) return Promise.reject(new Error("agent is shutting down"));
-    const index = this.core.propose(data);
-    const p = new Promise<unknown>((resolve, reject) => this.pending.set(index, { resolve, reject }));
+    let index: number;
+    try {
+      index = this.core.propose(data);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const p = new Promise<unknown>((resolve, reject) => this.pending.set(index, { term: this.core.state.term, resolve, reject }));
     this.schedule();
     return p;
   }
 
-  /** Waits until this node can serve reads as leader, or the timeout passes. */
-  waitReadable(timeoutMs: number): Promise<boolean> {
+  /** A membership change; resolves once it has committed. */
+  changeMembership(cc: ConfChange): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error("agent is shutting down"));
+    let index: number;
+    try {
+      index = this.core.proposeConfChange(cc);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const p = new Promise<unknown>((resolve, reject) => this.pending.set(index, { term: this.core.state.term, resolve, reject }));
+    this.schedule();
+    return p.then(() => undefined);
+  }
+
+  /** Hands leadership to `to` (a caught-up voter); resolves when we are no longer leader. */
+  async transferLeadership(to: string, timeoutMs: number): Promise<boolean> {
+    this.core.transferLeadership(to);
+    this.schedule();
+    const deadline = Date.now() + timeoutMs;
+    while (this.isLeader && Date.now() < deadline && !this.stopped) await Bun.sleep(this.opts.tickMs);
+    return !this.isLeader;
+  }
+
+  /**
+   * Waits until a read on this node sees every write committed before the call (linearizable).
+   * "consistent" always confirms leadership with a quorum (ReadIndex); "default" uses the
+   * leader lease when it holds and falls back to ReadIndex when it does not. Throws
+   * NotLeaderError on a follower.
+   */
+  async readBarrier(mode: ReadMode): Promise<void> {
+    if (this.stopped) throw new Error("agent is shutting down");
+    if (!this.isLeader) throw new NotLeaderError(this.leader);
+    if (mode === "default") {
+      this.catchUpTicks(); // a paused process must not trust ticks it never counted
+      const s = this.core.state;
+      // The lease speaks for the commit index only once this leader has committed in its term.
+      if (this.core.leaseValid() && this.core.termAt(s.commit) === s.term) {
+        const commit = s.commit;
+        if (this.appliedIndex >= commit) return;
+        await this.waitApplied(commit);
+        return;
+      }
+    }
+    const ctx = `${this.opts.id}/${++this.readSeq}`;
+    const done = new Promise<void>((resolve, reject) => this.reads.set(ctx, { index: undefined, resolve, reject }));
+    try {
+      this.core.readIndex(ctx);
+    } catch (err) {
+      this.reads.delete(ctx);
+      throw err;
+    }
+    this.schedule();
+    await done;
+  }
+
+  /** Leader that has committed in its term and applied all of it: its state has every committed write. */
+  get readable(): boolean {
+    const s = this.core.state;
+    return s.role === "leader" && this.core.termAt(s.commit) === s.term && this.appliedIndex >= s.commit;
+  }
+
+  /** Waits until this node is a leader that can serve reads (see readable), or the timeout passes. */
+  waitLeader(timeoutMs: number): Promise<boolean> {
     if (this.readable) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (): void => {
@@ -134,14 +287,33 @@ export class RaftNode {
     });
   }
 
+  /** Waits until any leader is known (ours or another's), or the timeout passes. */
+  async waitKnownLeader(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.leader === "" && Date.now() < deadline && !this.stopped) await Bun.sleep(this.opts.tickMs);
+    return this.leader !== "";
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     if (this.ticker) clearInterval(this.ticker);
     this.process(); // flush what is already proposed
     this.stopped = true;
-    for (const p of this.pending.values()) p.reject(new Error("agent is shutting down"));
-    this.pending.clear();
+    this.failAll(new Error("agent is shutting down"));
     this.log.close();
+  }
+
+  // ---- the loop ------------------------------------------------------------------------------
+
+  /** Ticks from the monotonic clock, including any a pause (SIGSTOP, GC) kept from firing. */
+  private catchUpTicks(): void {
+    const due = Math.floor((performance.now() - this.clockStart) / this.opts.tickMs);
+    const cap = MAX_CATCH_UP_ELECTIONS * 2 * this.opts.electionTicks;
+    if (due - this.ticks > cap) this.ticks = due - cap;
+    while (this.ticks < due) {
+      this.core.tick();
+      this.ticks++;
+    }
   }
 
   private schedule(): void {
@@ -157,53 +329,124 @@ export class RaftNode {
   private process(): void {
     if (this.stopped) return;
     try {
-      while (this.core.hasReady()) {
-        const rd = this.core.ready();
-        // A lone voter has no peers: rd.messages is empty and no leader sends it a snapshot.
-        this.log.append(rd.entries, rd.hardState);
-        for (const e of rd.entries) if (e.type === EntryType.Noop) this.markTermStart(e);
-        for (const e of rd.committed) this.applyEntry(e);
-        this.core.advance(rd);
-      }
+      while (this.core.hasReady()) this.handle(this.core.ready());
     } catch (err) {
       this.fail(err as Error);
       return;
     }
     this.reportLeader();
-    if (this.readable && this.leaderWaiters.size > 0) for (const w of [...this.leaderWaiters]) w();
+    if (this.leaderWaiters.size > 0 && this.readable) for (const w of [...this.leaderWaiters]) w();
     this.maybeSnapshot();
   }
 
-  private markTermStart(e: Entry): void {
-    if (this.core.state.role === "leader" && e.term === this.core.state.term) this.termStartIndex = e.index;
+  private handle(rd: Ready): void {
+    // 1. persist
+    if (rd.snapshot) {
+      const data = rd.snapshot.data;
+      if (!data) throw new Error("assertion failed: a snapshot to install came without its bytes");
+      const { meta } = rd.snapshot;
+      this.snapshots.save(meta.index, meta.term, meta.config, data);
+      this.log.reset(meta.index, meta.term, meta.config);
+    }
+    this.log.append(rd.entries, rd.hardState);
+    // 2. send
+    for (const m of rd.messages) this.sendMessage(m);
+    // 3. install, apply, serve reads
+    if (rd.snapshot) {
+      this.opts.fsm.restore(rd.snapshot.data!);
+      this.snapshotIndex = rd.snapshot.meta.index;
+      this.appliedIndex = rd.snapshot.meta.index;
+      this.lastAppliedTerm = rd.snapshot.meta.term;
+      this.opts.info(`raft: installed snapshot index=${rd.snapshot.meta.index} term=${rd.snapshot.meta.term} from the leader`);
+    }
+    for (const e of rd.committed) this.applyEntry(e);
+    for (const rs of rd.readStates) {
+      const r = this.reads.get(rs.ctx);
+      if (r) r.index = rs.index;
+    }
+    if (rd.softState && rd.softState.role !== "leader") {
+      // Leadership lost: what it was committing may or may not commit under the next leader.
+      for (const [i, p] of this.pending) {
+        this.pending.delete(i);
+        p.reject(new Error(LEADERSHIP_LOST));
+      }
+      for (const [ctx, r] of this.reads) {
+        this.reads.delete(ctx);
+        r.reject(new Error("leadership lost while confirming a read"));
+      }
+    }
+    this.serveReads();
+    this.core.advance(rd);
+  }
+
+  private sendMessage(m: Message): void {
+    const send = this.opts.send;
+    if (!send) return;
+    if (m.type !== "snapshot") {
+      send(m.to, m);
+      return;
+    }
+    // The core names what the follower needs; we send the newest snapshot we have, which
+    // covers it (it is at or past the core's, and its meta travels with it).
+    const snap = this.snapshots.latest();
+    if (!snap) {
+      this.core.reportSnapshot(m.to, false);
+      return;
+    }
+    const meta = { index: snap.meta.index, term: snap.meta.term, config: { voters: snap.meta.voters, nonvoters: snap.meta.nonvoters ?? [] } };
+    const ok = send(m.to, { ...m, meta, data: snap.body });
+    this.opts.info(`raft: sending snapshot index=${meta.index} (${snap.body.length} bytes) to ${m.to}`);
+    this.core.reportSnapshot(m.to, ok);
   }
 
   private applyEntry(e: Entry): void {
     // A throw here is a corrupt or unknown command: crash rather than diverge.
     const result = e.type === EntryType.Command ? this.opts.fsm.apply(e.index, e.data) : this.opts.fsm.skip(e.index);
     this.lastAppliedTerm = e.term;
+    this.appliedIndex = e.index;
     const p = this.pending.get(e.index);
-    if (p) {
-      this.pending.delete(e.index);
-      p.resolve(result);
+    if (!p) return;
+    this.pending.delete(e.index);
+    // Another leader's entry took the index we were promised: ours was lost.
+    if (e.term !== p.term) p.reject(new Error(LEADERSHIP_LOST));
+    else p.resolve(result);
+  }
+
+  private serveReads(): void {
+    for (const [ctx, r] of this.reads) {
+      if (r.index === undefined || r.index > this.appliedIndex) continue;
+      this.reads.delete(ctx);
+      r.resolve();
     }
+    if (this.appliedWaiters.length > 0) {
+      const ready = this.appliedWaiters.filter((w) => w.index <= this.appliedIndex);
+      this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > this.appliedIndex);
+      for (const w of ready) w.resolve();
+    }
+  }
+
+  private appliedWaiters: Array<{ index: number; resolve: () => void }> = [];
+
+  private waitApplied(index: number): Promise<void> {
+    return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
   }
 
   private reportLeader(): void {
     const leader = this.core.state.leader;
-    if (leader !== this.reportedLeader) {
-      this.reportedLeader = leader;
-      if (leader !== "") this.opts.info(`raft: New leader elected: ${leader} (term ${this.core.state.term})`);
-    }
+    if (leader === this.reportedLeader) return;
+    this.reportedLeader = leader;
+    if (leader !== "") this.opts.info(`raft: New leader elected: ${leader} (term ${this.core.state.term})`);
+    this.opts.onLeaderChange?.(leader, this.isLeader);
   }
 
   private maybeSnapshot(): void {
-    const applied = this.core.state.applied;
+    const applied = this.appliedIndex;
     if (applied - this.snapshotIndex < this.opts.snapshotThreshold) return;
     try {
       const body = this.opts.fsm.snapshot();
-      this.snapshots.save(applied, this.lastAppliedTerm, [this.opts.id], body);
-      this.log.setSnapshot(applied, this.lastAppliedTerm, this.core.appliedConfig());
+      const config = this.core.appliedConfig();
+      this.snapshots.save(applied, this.lastAppliedTerm, config, body);
+      this.log.setSnapshot(applied, this.lastAppliedTerm, config);
       this.snapshotIndex = applied;
       this.log.compact(applied - this.opts.trailingLogs);
       this.opts.info(`raft: snapshot complete up to index ${applied} (${body.length} bytes)`);
@@ -213,11 +456,17 @@ export class RaftNode {
     }
   }
 
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const r of this.reads.values()) r.reject(err);
+    this.reads.clear();
+  }
+
   private fail(err: Error): void {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    for (const p of this.pending.values()) p.reject(new Error(`raft log write failed: ${err.message}`));
-    this.pending.clear();
+    this.failAll(new Error(`raft log write failed: ${err.message}`));
     this.opts.onFatal(err);
   }
 }

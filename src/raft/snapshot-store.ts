@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import type { Configuration } from "./core/types.ts";
 
 // Point-in-time copies of the state machine that bound the log. A snapshot file is
 //   "TSCSNAP1" | u32 meta length (BE) | meta JSON | body
@@ -15,6 +16,8 @@ export interface SnapshotMeta {
   index: number;
   term: number;
   voters: string[];
+  /** Absent in snapshots written before multi-server Raft. */
+  nonvoters?: string[];
   size: number;
   sha256: string;
   createdAt: string;
@@ -26,7 +29,7 @@ export interface Snapshot {
 }
 
 export interface SnapshotStore {
-  save(index: number, term: number, voters: string[], body: Uint8Array): SnapshotMeta;
+  save(index: number, term: number, config: Configuration, body: Uint8Array): SnapshotMeta;
   latest(): Snapshot | undefined;
 }
 
@@ -50,8 +53,8 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
   return { meta, body };
 }
 
-export function makeMeta(index: number, term: number, voters: string[], body: Uint8Array): SnapshotMeta {
-  return { version: 1, index, term, voters, size: body.length, sha256: sha256(body), createdAt: new Date().toISOString() };
+export function makeMeta(index: number, term: number, config: Configuration, body: Uint8Array): SnapshotMeta {
+  return { version: 1, index, term, voters: config.voters, nonvoters: config.nonvoters, size: body.length, sha256: sha256(body), createdAt: new Date().toISOString() };
 }
 
 function sha256(b: Uint8Array): string {
@@ -66,8 +69,8 @@ export class FileSnapshotStore implements SnapshotStore {
     mkdirSync(dir, { recursive: true });
   }
 
-  save(index: number, term: number, voters: string[], body: Uint8Array): SnapshotMeta {
-    const meta = makeMeta(index, term, voters, body);
+  save(index: number, term: number, config: Configuration, body: Uint8Array): SnapshotMeta {
+    const meta = makeMeta(index, term, config, body);
     const name = `${String(term).padStart(12, "0")}-${String(index).padStart(20, "0")}.snap`;
     const tmp = join(this.dir, `${name}.tmp`);
     const fd = openSync(tmp, "w", 0o600);
@@ -112,8 +115,8 @@ export class FileSnapshotStore implements SnapshotStore {
 export class MemorySnapshotStore implements SnapshotStore {
   private last: Snapshot | undefined;
 
-  save(index: number, term: number, voters: string[], body: Uint8Array): SnapshotMeta {
-    const meta = makeMeta(index, term, voters, body);
+  save(index: number, term: number, config: Configuration, body: Uint8Array): SnapshotMeta {
+    const meta = makeMeta(index, term, config, body);
     this.last = { meta, body };
     return meta;
   }

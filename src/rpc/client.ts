@@ -101,10 +101,23 @@ export class RpcClient {
     throw new ConsulError(500, `rpc error making call: ${lastErr?.message ?? "unknown"}`);
   }
 
+  /** Calls `method` on one given server (the leader, when a server forwards to it). */
+  async callServer(s: ServerAddr, method: string, args: unknown[]): Promise<unknown> {
+    try {
+      return await this.connection(s).call(method, args);
+    } catch (err) {
+      if (err instanceof ConsulError) throw err;
+      throw new ConsulError(500, `rpc error making call: ${(err as Error).message}`);
+    }
+  }
+
   private pick(): Connection | undefined {
     const servers = this.servers();
     if (servers.length === 0) return undefined;
-    const s = servers[this.next++ % servers.length]!;
+    return this.connection(servers[this.next++ % servers.length]!);
+  }
+
+  private connection(s: ServerAddr): Connection {
     const key = `${s.ip}:${s.port}`;
     let c = this.conns.get(key);
     if (!c || c.closed) {

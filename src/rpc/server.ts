@@ -6,7 +6,8 @@ import { FrameReader, frame, PROTO_RAFT, PROTO_RPC, type RpcRequest, type RpcRes
 // to the endpoint objects a server has (KVS, Catalog, Health, Status). Only the methods named
 // here can be called; a ConsulError crosses the wire with its status and text.
 
-export type Endpoints = Record<string, { target: object; methods: string[] }>;
+/** Targets are looked up per call: a server's endpoints exist only once its Raft is up. */
+export type Endpoints = Record<string, { target: () => object | undefined; methods: string[] }>;
 
 interface Conn {
   proto: number | undefined;
@@ -77,9 +78,11 @@ export class RpcServer {
     if (!ep || !method || !ep.methods.includes(method)) {
       return { seq: req.seq, error: { status: 500, message: `rpc: can't find method ${req.method}` } };
     }
+    const target = ep?.target();
+    if (!target) return { seq: req.seq, error: { status: 500, message: "No cluster leader" } };
     try {
-      const fn = (ep.target as Record<string, (...a: unknown[]) => unknown>)[method]!;
-      return { seq: req.seq, result: await fn.apply(ep.target, Array.isArray(req.args) ? req.args : []) };
+      const fn = (target as Record<string, (...a: unknown[]) => unknown>)[method]!;
+      return { seq: req.seq, result: await fn.apply(target, Array.isArray(req.args) ? req.args : []) };
     } catch (err) {
       if (err instanceof ConsulError) return { seq: req.seq, error: { status: err.status, message: err.message } };
       this.logger.warn(`rpc: ${req.method} failed: ${(err as Error).stack ?? String(err)}`);

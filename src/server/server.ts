@@ -1,21 +1,34 @@
 import { join } from "node:path";
 import { ConsulError } from "../lib/errors.ts";
 import { Prng } from "../lib/prng.ts";
+import { NotLeaderError } from "../raft/core/raft.ts";
+import type { Message } from "../raft/core/types.ts";
 import { RaftNode } from "../raft/node.ts";
+import type { Consistency } from "./query.ts";
 import type { StateStore } from "../state/store.ts";
 import { type Command, encodeCommand } from "./commands.ts";
 import { type ApplyResult, Fsm } from "./fsm.ts";
 import { SERF_CHECK_ID } from "../state/catalog-types.ts";
 import { type Member, reconcileMember } from "./leader.ts";
 
-// The server role: Raft + FSM + state store. Writes go through the log; reads are answered
-// from the store once this node is a leader whose term has applied an entry (so it has seen
-// every committed write). Leader duties that need the log (tombstone GC) live here too.
+// The server role: Raft + FSM + state store. Writes go through the log on the leader; reads
+// are answered from the store after a barrier that makes them linearizable (the leader lease,
+// or a ReadIndex round for ?consistent), or at once with ?stale on any server. A follower
+// refuses with NotLeaderError and the agent forwards the call to the leader. Leader duties
+// that need the log (membership reconcile, tombstone GC) live here too.
 
 export interface ServerOptions {
   nodeName: string;
+  /** The node ID: this server's Raft ID. */
+  nodeId: string;
+  /** -bootstrap (or -bootstrap-expect 1, -dev): a fresh server starts a cluster of one. */
+  bootstrapSelf: boolean;
   /** Advertised RPC address (ip:port), reported by /v1/status/leader. */
   rpcAddr: string;
+  /** The RPC address of a server by Raft ID, from gossip ("" when unknown). */
+  addressOf: (id: string) => string;
+  /** Sends a Raft message to a peer; false if it was dropped. */
+  send?: (to: string, msg: Message) => boolean;
   dataDir: string | undefined;
   snapshotThreshold: number;
   trailingLogs: number;
@@ -26,6 +39,12 @@ export interface ServerOptions {
   logger: { info: (m: string) => void; warn: (m: string) => void; error: (m: string) => void };
   onFatal: (err: Error) => void;
 }
+
+/** Raft's clock: elections after 1-2 s of silence, heartbeats every 200 ms. */
+const TICK_MS = 100;
+const ELECTION_TICKS = 10;
+/** Consul's rpc_hold_timeout: how long a request waits for a leader to appear. */
+export const RPC_HOLD_TIMEOUT_MS = 7000;
 
 /** How long a tombstone must outlive every blocking query that could still be waiting on it. */
 const TOMBSTONE_GRANULARITY_MS = 30_000;
@@ -44,11 +63,17 @@ export class Server {
   constructor(private readonly opts: ServerOptions) {
     const prng = Prng.fromEntropy();
     this.raft = new RaftNode({
-      id: opts.nodeName,
+      id: opts.nodeId,
       dir: opts.dataDir ? join(opts.dataDir, "raft") : undefined,
       fsm: this.fsm,
-      tickMs: 100,
-      electionTicks: 10,
+      tickMs: TICK_MS,
+      electionTicks: ELECTION_TICKS,
+      heartbeatTicks: 2,
+      initialVoters: opts.bootstrapSelf ? [opts.nodeId] : [],
+      send: opts.send,
+      onLeaderChange: (_leader, isLeader) => {
+        if (isLeader) void this.reconcile();
+      },
       snapshotThreshold: opts.snapshotThreshold,
       trailingLogs: opts.trailingLogs,
       randomInt: (lo, hi) => prng.int(lo, hi),
@@ -60,7 +85,11 @@ export class Server {
 
   async start(timeoutMs = 10_000): Promise<void> {
     this.raft.start();
-    if (!(await this.raft.waitReadable(timeoutMs))) throw new Error("no cluster leader after start-up");
+    // A lone server is its own leader at once; a cluster elects one when a quorum is up.
+    const c = this.raft.configuration();
+    if (c.voters.length === 1 && c.voters[0] === this.opts.nodeId && !(await this.raft.waitLeader(timeoutMs))) {
+      throw new Error("no cluster leader after start-up");
+    }
     this.gcTimer = setInterval(() => void this.tombstoneGc(), TOMBSTONE_GRANULARITY_MS);
     this.gcTimer.unref?.();
     await this.reconcile();
@@ -79,21 +108,73 @@ export class Server {
     return this.fsm.store;
   }
 
+  /** The Raft node, for the agent's membership and operator duties. */
+  get node(): RaftNode {
+    return this.raft;
+  }
+
+  get isLeader(): boolean {
+    return this.raft.isLeader;
+  }
+
+  /** The leader's RPC address, "" when no leader is known. */
   get leaderAddr(): string {
-    return this.raft.leader === "" ? "" : this.opts.rpcAddr;
+    const id = this.raft.leader;
+    if (id === "") return "";
+    return id === this.opts.nodeId ? this.opts.rpcAddr : this.opts.addressOf(id);
   }
 
   get knownLeader(): boolean {
     return this.raft.leader !== "";
   }
 
+  get lastContactMs(): number {
+    const ms = this.raft.lastContactMs;
+    return Number.isFinite(ms) ? ms : 0;
+  }
+
   get raftStats(): RaftNode["stats"] {
     return this.raft.stats;
   }
 
-  /** Throws Consul's "No cluster leader" unless reads here see every committed write. */
-  checkReadable(): void {
-    if (!this.raft.readable) throw new ConsulError(500, "No cluster leader");
+  /**
+   * Before a graceful leave: hand leadership to the most caught-up voter, so the cluster does
+   * not wait out an election timeout. False when there is nobody to hand it to.
+   */
+  async transferLeadershipAway(): Promise<boolean> {
+    if (!this.raft.isLeader) return true;
+    const voters = new Set(this.raft.configuration().voters);
+    const best = this.raft
+      .progress()
+      .filter((p) => p.id !== this.opts.nodeId && voters.has(p.id))
+      .sort((a, b) => b.match - a.match)[0];
+    if (!best) return false;
+    this.opts.logger.info(`raft: transferring leadership to ${best.id} before leaving`);
+    try {
+      return await this.raft.transferLeadership(best.id, 2 * ELECTION_TICKS * TICK_MS);
+    } catch (err) {
+      this.opts.logger.warn(`raft: leadership transfer failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Raft traffic from a peer. */
+  receive(msg: Message): void {
+    this.raft.receive(msg);
+  }
+
+  /**
+   * Makes a read here see every write committed before it: nothing for ?stale; the leader
+   * lease or a quorum round otherwise. NotLeaderError on a follower, for the caller to forward.
+   */
+  async readBarrier(consistency: Consistency): Promise<void> {
+    if (consistency === "stale") return;
+    try {
+      await this.raft.readBarrier(consistency === "consistent" ? "consistent" : "default");
+    } catch (err) {
+      if (err instanceof NotLeaderError) throw err;
+      throw new ConsulError(500, (err as Error).message);
+    }
   }
 
   /** Commits a command; resolves with the FSM's result once it is durable and applied. */
@@ -102,7 +183,9 @@ export class Server {
     try {
       result = (await this.raft.propose(encodeCommand(cmd))) as ApplyResult;
     } catch (err) {
-      // Not the leader ("No cluster leader"), shutting down, or the log write failed.
+      // A follower's NotLeaderError goes up to be forwarded; the rest (leadership lost,
+      // shutting down, the log write failed) are the caller's 500.
+      if (err instanceof NotLeaderError) throw err;
       throw new ConsulError(500, (err as Error).message);
     }
     if (result instanceof Error) throw new ConsulError(500, result.message);
@@ -113,7 +196,7 @@ export class Server {
   reconcile(): Promise<void> {
     this.reconciling ??= (async () => {
       try {
-        if (!this.raft.readable) return;
+        if (!this.raft.isLeader) return;
         const members = this.opts.members();
         for (const m of members) {
           const action = reconcileMember(this.store, m, this.opts.datacenter);

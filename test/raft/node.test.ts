@@ -20,6 +20,8 @@ function open(dir: string | undefined, fsm: Fsm, snapshotThreshold = 1_000_000, 
     tickMs: 50,
     electionTicks: 2,
     snapshotThreshold,
+    heartbeatTicks: 1,
+    initialVoters: ["n1"],
     trailingLogs,
     randomInt: (lo) => lo,
     info: () => {},
@@ -38,7 +40,7 @@ describe("single-voter Raft node", () => {
     const fsm = new Fsm();
     const node = open(undefined, fsm);
     node.start();
-    expect(await node.waitReadable(2000)).toBe(true);
+    expect(await node.waitLeader(2000)).toBe(true);
     const results = await Promise.all([node.propose(put("a", "1")), node.propose(put("b", "2"))]);
     expect(results).toEqual([true, true]);
     expect(fsm.store.kv.list(undefined, "").entries.map((e) => e.key)).toEqual(["a", "b"]);
@@ -51,7 +53,7 @@ describe("single-voter Raft node", () => {
     const first = new Fsm();
     const n1 = open(dir, first);
     n1.start();
-    await n1.waitReadable(2000);
+    await n1.waitLeader(2000);
     for (let i = 0; i < 20; i++) await n1.propose(put(`k${i}`, String(i)));
     const before = first.store.kv.snapshot();
     // No stop(): a crash after acknowledgement must lose nothing. Close the handle only.
@@ -60,7 +62,7 @@ describe("single-voter Raft node", () => {
     const second = new Fsm();
     const n2 = open(dir, second);
     n2.start();
-    expect(await n2.waitReadable(2000)).toBe(true);
+    expect(await n2.waitLeader(2000)).toBe(true);
     expect(second.store.kv.snapshot()).toEqual(before);
     expect(n2.stats.term).toBe(2);
     await n2.stop();
@@ -72,7 +74,7 @@ describe("single-voter Raft node", () => {
     const fsm = new Fsm();
     const n1 = open(dir, fsm, 10, 2);
     n1.start();
-    await n1.waitReadable(2000);
+    await n1.waitLeader(2000);
     for (let i = 0; i < 35; i++) await n1.propose(put(`k${i}`, String(i)));
     await n1.stop();
     expect(readdirSync(join(dir, "snapshots")).filter((n) => n.endsWith(".snap")).length).toBeGreaterThan(0);
@@ -84,7 +86,7 @@ describe("single-voter Raft node", () => {
     const again = new Fsm();
     const n2 = open(dir, again, 10, 2);
     n2.start();
-    await n2.waitReadable(2000);
+    await n2.waitLeader(2000);
     expect(again.store.kv.size).toBe(35);
     expect(Buffer.from(again.store.kv.get(undefined, "k34").entry!.value!).toString()).toBe("34");
     await n2.stop();

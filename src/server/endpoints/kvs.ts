@@ -68,7 +68,7 @@ export class KvsEndpoint {
   /** A read-only transaction is answered from the store; any write goes through the log. */
   async txn(ops: KvTxnOp[], q: QueryOptions): Promise<{ meta: QueryMeta | undefined; outcome: TxnOutcome }> {
     if (isReadOnly(ops)) {
-      if (q.consistency !== "stale") this.server.checkReadable();
+      await this.server.readBarrier(q.consistency);
       const store = this.server.store;
       try {
         return { meta: queryMeta(this.server, store.index, q), outcome: { ok: true, results: runKvTxn(store.kv, undefined, ops) } };

@@ -16,7 +16,7 @@ export async function readQuery<T>(
   signal?: AbortSignal,
 ): Promise<{ meta: QueryMeta; value: T }> {
   // A stale read may be served by any server, leader or not; the others need the leader.
-  if (q.consistency !== "stale") server.checkReadable();
+  await server.readBarrier(q.consistency);
   const r = await blockingQuery(() => server.store, q, query, signal);
   return { meta: queryMeta(server, r.index, q), value: r.value };
 }
@@ -25,7 +25,7 @@ export function queryMeta(server: Server, index: number, q: QueryOptions): Query
   return {
     index: Math.max(1, index),
     knownLeader: server.knownLeader,
-    lastContactMs: 0, // this server is the leader (single voter) or the read was local
+    lastContactMs: server.isLeader ? 0 : server.lastContactMs,
     consistency: q.consistency === "default" ? "leader" : q.consistency,
   };
 }
