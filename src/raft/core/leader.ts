@@ -55,36 +55,51 @@ function checkQuorum(r: Raft): boolean {
 
 /** Sends every peer what it lacks, filling each replicating peer's inflight window. */
 export function bcastAppend(r: Raft): void {
-  for (const id of r.prs.keys()) {
-    if (!sendAppend(r, id)) continue;
-    while (sendAppend(r, id, false)) {
-      // Bounded by the inflight window and the entries there are.
-    }
-  }
+  for (const id of r.prs.keys()) fillAppends(r, id);
 }
 
-/** Sends `to` what it lacks from its next index (or a snapshot); false if nothing went out. */
-export function sendAppend(r: Raft, to: string, sendIfEmpty = true): boolean {
+/**
+ * Sends `to` what it lacks from its next index (or a snapshot); false if nothing went out.
+ * A replicating peer with nothing new gets an empty append only to learn a commit index it
+ * has not been sent, anchored at its match index so reordering cannot turn it into a reject;
+ * or, with `findLoss`, one at next - 1 whose rejection reveals an append that was lost.
+ */
+export function sendAppend(r: Raft, to: string, findLoss = false): boolean {
   const pr = r.prs.get(to);
   if (!pr || pr.isPaused()) return false;
+  const last = r.log.lastIndex();
+  if (pr.state === "replicate" && pr.next > last) {
+    const commit = Math.min(r.log.committed, pr.match);
+    const anchor = findLoss && pr.match < last ? pr.next - 1 : pr.match;
+    const anchorTerm = r.log.term(anchor);
+    if (anchorTerm === undefined || (anchor === pr.match && pr.sentCommit >= commit)) return false;
+    r.send({ type: "append", to, term: r.term, index: anchor, logTerm: anchorTerm, entries: [], commit });
+    pr.sentCommit = Math.max(pr.sentCommit, commit);
+    return true;
+  }
   const prevIndex = pr.next - 1;
   const prevTerm = r.log.term(prevIndex);
-  const last = r.log.lastIndex();
   const entries = pr.next <= last ? r.log.slice(pr.next, last, r.limits.maxMsgEntries, r.limits.maxMsgBytes) : [];
   if (prevTerm === undefined || entries === undefined) return sendSnapshot(r, to, pr);
-  if (entries.length === 0 && !sendIfEmpty) return false;
   r.send({ type: "append", to, term: r.term, index: prevIndex, logTerm: prevTerm, entries, commit: r.log.committed });
-  const lastSent = entries[entries.length - 1]?.index;
+  const lastSent = entries[entries.length - 1]?.index ?? prevIndex;
+  pr.sentCommit = Math.max(pr.sentCommit, Math.min(r.log.committed, lastSent));
   if (pr.state === "replicate") {
-    if (lastSent !== undefined) {
-      // Optimistic: stream on without waiting, bounded by the inflight window.
-      pr.next = lastSent + 1;
-      pr.inflights.add(lastSent);
-    }
+    // Optimistic: stream on without waiting, bounded by the inflight window.
+    pr.next = lastSent + 1;
+    pr.inflights.add(lastSent);
   } else {
     pr.probeSent = true;
   }
   return true;
+}
+
+/** Sends `to` everything the inflight window allows. */
+export function fillAppends(r: Raft, to: string): void {
+  for (let sent = 0; sendAppend(r, to); sent++) {
+    // Bounded: each round adds to the inflight window, raises sentCommit, or pauses a probe.
+    if (sent > r.limits.maxInflight + 2) break;
+  }
 }
 
 function sendSnapshot(r: Raft, to: string, pr: Progress): boolean {
@@ -115,7 +130,6 @@ function handleAppendResp(r: Raft, m: AppendResponse): void {
     }
     return;
   }
-  const wasPaused = pr.isPaused();
   if (!pr.maybeUpdate(m.index) && !(pr.match === m.index && pr.state === "probe")) return;
   if (pr.state === "probe") {
     pr.becomeReplicate();
@@ -130,11 +144,8 @@ function handleAppendResp(r: Raft, m: AppendResponse): void {
   if (r.maybeCommit()) {
     if (r.role !== "leader") return; // our own removal committed
     bcastAppend(r);
-  } else if (wasPaused) {
-    sendAppend(r, m.from);
-  }
-  while (sendAppend(r, m.from, false)) {
-    // Fill the inflight window; each message is bounded, and so is the window.
+  } else {
+    fillAppends(r, m.from);
   }
   if (m.from === r.transferee && pr.match === r.log.lastIndex()) sendTimeoutNow(r, m.from);
 }
@@ -150,7 +161,8 @@ function handleHeartbeatResp(r: Raft, m: HeartbeatResponse): void {
   if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirst();
   // The snapshot may have been lost; the peer is alive, so try again.
   if (pr.state === "snapshot" && r.ticks - pr.snapshotSentTick >= r.limits.electionTicks) pr.becomeProbe();
-  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from);
+  // Still behind after a heartbeat round: resend, or find out what was lost.
+  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from, true);
   if (m.ctx !== "") {
     const acks = r.readOnly.recvAck(m.from, m.ctx);
     if (acks && r.readQuorum(acks)) r.releaseReads(m.ctx);

@@ -48,6 +48,8 @@ export class Progress {
   probeSent = false;
   pendingSnapshot = 0;
   snapshotSentTick = 0;
+  /** Highest commit index sent to this peer (it may not have arrived). */
+  sentCommit = 0;
   readonly inflights: Inflights;
   /** Heard from since the last check-quorum round. */
   recentActive = true;

@@ -131,7 +131,7 @@ export class RaftCore {
     const pr = r.prs.get(to);
     assert(pr !== undefined, `no progress for voter ${to}`);
     if (pr.match === r.log.lastIndex()) sendTimeoutNow(r, to);
-    else sendAppend(r, to);
+    else sendAppend(r, to, true);
   }
 
   /**
