@@ -5,7 +5,9 @@ import type { Entry, SnapshotMeta } from "../../src/raft/core/types.ts";
 //  - election safety: at most one leader per term, ever;
 //  - log matching: two durable logs holding an entry with the same index and term hold the
 //    same prefix up to it (a chained hash of the prefix per (index, term));
-//  - leader completeness: a new leader holds every entry committed before it was elected;
+//  - leader completeness: a leader of term T holds every entry committed in a term below T
+//    (not every entry committed so far: a candidate of an old term may win late, from votes
+//    it was granted long ago, while a newer leader committed more);
 //  - commit stability: an index, once committed anywhere, keeps its term; commit indexes
 //    never go backwards within a node's incarnation;
 //  - state machine safety: every node applies the same entry at an index and reaches the same state;
@@ -45,6 +47,8 @@ export class RaftChecker {
   private readonly leaders = new Map<number, string>();
   private readonly prefixOf = new Map<string, number>();
   private readonly committedTerm = new Map<number, number>();
+  /** Per term, the highest index a node in that term has seen committed. */
+  private readonly committedInTerm = new Map<number, number>();
   maxCommitted = 0;
   private readonly applied = new Map<number, string>();
   private readonly digests = new Map<number, string>();
@@ -86,8 +90,8 @@ export class RaftChecker {
     for (const k of disk.prefix.keys()) if (k < below) disk.prefix.delete(k);
   }
 
-  /** `node`'s commit index is `commit`; `termAt` reads its log. */
-  commitSeen(node: string, from: number, commit: number, termAt: (i: number) => number | undefined): void {
+  /** `node`, in term `term`, has commit index `commit`; `termAt` reads its log. */
+  commitSeen(node: string, term: number, from: number, commit: number, termAt: (i: number) => number | undefined): void {
     if (commit < from) fail(`commit monotonicity: ${node}'s commit index went back from ${from} to ${commit}`);
     for (let i = from + 1; i <= commit; i++) {
       const t = termAt(i);
@@ -97,11 +101,13 @@ export class RaftChecker {
       else if (known !== t) fail(`commit stability: index ${i} committed with term ${known}, but ${node} committed term ${t}`);
     }
     if (commit > this.maxCommitted) this.maxCommitted = commit;
+    if (commit > (this.committedInTerm.get(term) ?? 0)) this.committedInTerm.set(term, commit);
   }
 
-  /** `node` just became leader: its log must hold everything committed so far. */
+  /** `node` just became leader of `term`: its log must hold everything committed in earlier terms. */
   leaderCompleteness(node: string, term: number, termAt: (i: number) => number | undefined, snapshotIndex: number): void {
-    const c = this.maxCommitted;
+    let c = 0;
+    for (const [t, idx] of this.committedInTerm) if (t < term && idx > c) c = idx;
     if (c === 0) return;
     const t = termAt(c);
     if (t === undefined) {

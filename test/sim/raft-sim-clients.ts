@@ -107,7 +107,9 @@ export class Clients {
     const a = c.active!;
     const attempt = ++a.attempt;
     const all = this.host.candidates();
-    const to = c.guess !== undefined && all.includes(c.guess) ? c.guess : all[this.rng.int(0, all.length - 1)]!;
+    // Now and then a client's routing is stale (a load balancer, an old address): any server.
+    const trustGuess = c.guess !== undefined && all.includes(c.guess) && this.rng.float() >= 0.2;
+    const to = trustGuess ? c.guess! : all[this.rng.int(0, all.length - 1)]!;
     const lease = a.op.input.f === "get" && this.rng.float() < this.opts.leaseReadRate;
     const req: Request = { client: c.id, seq: a.seq, key: a.op.key, input: a.op.input, call: a.op.call, lease };
     a.to = to;

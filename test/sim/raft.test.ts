@@ -25,7 +25,7 @@ if (one !== undefined) {
     expect(r.failure).toBeUndefined();
   });
 } else {
-  const totals = { crashes: 0, partitions: 0, snapshotsSent: 0, confChanges: 0, transfers: 0, leaseReads: 0, unknownOps: 0, okOps: 0 };
+  const totals = { crashes: 0, pauses: 0, partitions: 0, snapshotsSent: 0, confChanges: 0, transfers: 0, leaseReads: 0, unknownOps: 0, okOps: 0 };
   let seedsRun = 0;
   const began = performance.now();
 
@@ -73,6 +73,11 @@ describe("the checks can fail", () => {
 
   test("a leader serving reads without ReadIndex or a lease serves stale reads", () => {
     const caught = firstFailure((seed) => runSim({ seed, nodes: seed % 2 === 0 ? 5 : 3, bugs: { unsafeReads: true } }), 150);
+    expect(caught?.failure).toMatch(/stale read|linearizability/);
+  });
+
+  test("a shell that does not catch up ticks missed in a pause trusts an expired lease", () => {
+    const caught = firstFailure((seed) => runSim({ seed, nodes: seed % 2 === 0 ? 5 : 3, bugs: { noTickCatchUp: true } }), 150);
     expect(caught?.failure).toMatch(/stale read|linearizability/);
   });
 });
