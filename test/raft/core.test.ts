@@ -223,6 +223,54 @@ describe("replication", () => {
   });
 });
 
+describe("the Ready contract", () => {
+  test("entries that overwrite a conflicting suffix start at the overwrite point", () => {
+    const net = new Network([], { randomInt: (_lo, hi) => hi });
+    net.add("n1", three, storageWith(2, log([[1, 1], [2, 2], [3, 2]])));
+    net.add("n2", three, storageWith(2, log([[1, 1], [2, 2], [3, 2]])));
+    net.add("n3", three, storageWith(2, log([[1, 1], [2, 1], [3, 1], [4, 1]])));
+    pastBootLease(net);
+    net.core("n1").campaign();
+    net.hook = (m) => {
+      if (m.type === "append" && m.to === "n3" && m.index === 1) {
+        net.core("n3").step(m);
+        const rd = net.core("n3").ready();
+        expect(rd.entries.map((e) => [e.index, e.term])).toEqual([[2, 2], [3, 2], [4, 3]]);
+        expect(rd.mustSync).toBe(true);
+        net.get("n3").storage.persist(rd);
+        net.core("n3").advance(rd);
+        return false;
+      }
+      return true;
+    };
+    net.stabilize();
+    net.hook = undefined;
+    net.tickAll(1);
+    expect(net.get("n3").storage.all().map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 2], [3, 2], [4, 3]]);
+  });
+
+  test("a snapshot the transport failed to send is sent again", () => {
+    const net = new Network(three);
+    elect(net, "n1");
+    net.isolate("n3");
+    for (let i = 0; i < 5; i++) net.core("n1").propose(bytes(`p${i}`));
+    net.stabilize();
+    const n1 = net.get("n1");
+    n1.storage.saveSnapshot({ index: 6, term: 1, config: n1.core.appliedConfig() }, bytes("state@6"));
+    n1.storage.compact(6);
+    net.recover();
+    net.ignore("snapshot");
+    net.tickAll(2);
+    expect(n1.core.progress().find((p) => p.id === "n3")?.state).toBe("snapshot");
+    n1.core.reportSnapshot("n3", false);
+    expect(n1.core.progress().find((p) => p.id === "n3")?.state).toBe("probe");
+    net.recover();
+    net.tickAll(2);
+    expect(net.get("n3").installed).toEqual([6]);
+    expect(n1.core.progress().find((p) => p.id === "n3")).toMatchObject({ state: "replicate", match: 6 });
+  });
+});
+
 describe("membership", () => {
   test("add a nonvoter, promote it, then remove the leader, which steps down once that commits", () => {
     const net = new Network(three);
