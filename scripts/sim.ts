@@ -21,10 +21,14 @@ const began = performance.now();
 let failures = 0;
 let first: SimResult | undefined;
 const lin = new Map<string, number>();
+let livenessMax = 0;
+let livenessSum = 0;
 for (let i = 0; i < seeds; i++) {
   const seed = start + i;
   const r = runSim({ seed, nodes: sizeOf(seed) });
-  lin.set(String(r.stats.lin ?? "not reached"), (lin.get(String(r.stats.lin ?? "not reached")) ?? 0) + 1);
+  lin.set(String(r.stats.lin), (lin.get(String(r.stats.lin)) ?? 0) + 1);
+  livenessMax = Math.max(livenessMax, Number(r.stats.livenessMs));
+  livenessSum += Number(r.stats.livenessMs);
   if (one !== undefined) {
     console.log(r.trace.join("\n"));
     console.log(JSON.stringify(r.stats));
@@ -37,7 +41,8 @@ for (let i = 0; i < seeds; i++) {
   if ((i + 1) % 1000 === 0) console.log(`… ${i + 1} seeds, ${failures} anomalies, ${((performance.now() - began) / 1000).toFixed(1)} s`);
 }
 const secs = ((performance.now() - began) / 1000).toFixed(1);
-console.log(`seeds run: ${seeds} (from ${start}) in ${secs} s; anomalies found: ${failures}; linearizability checks: ${JSON.stringify(Object.fromEntries(lin))}`);
+console.log(`seeds run: ${seeds} (from ${start}) in ${secs} s; anomalies found: ${failures}`);
+console.log(`linearizability verdicts: ${JSON.stringify(Object.fromEntries(lin))}; after healing, a commit everywhere took ${Math.round(livenessSum / seeds)} ms on average, ${livenessMax} ms at most`);
 if (first) {
   console.log(`first failing seed: ${first.seed} (${first.nodes} nodes): ${first.failure}`);
   console.log(first.trace.slice(-60).join("\n"));

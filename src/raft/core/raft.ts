@@ -27,18 +27,23 @@ import {
 //        fsync if rd.mustSync
 //     2. send rd.messages (attach the snapshot's bytes to "snapshot" messages)
 //     3. restore rd.snapshot into the state machine; apply rd.committed; serve rd.readStates
-//        once applied >= their index; on rd.softState, fail reads/proposals a lost leadership orphaned
+//        once applied >= their index
 //     4. core.advance(rd)
 // Only one Ready is out at a time; tick/step/propose may be called while it is.
 //
 // The rest of the contract:
 //  - Ticks come from a monotonic clock, and the shell catches up ticks it missed (after a
-//    pause such as SIGSTOP or a long GC) before trusting leaseValid(): the lease is counted in
-//    this node's ticks, and a tick that never happened is time the lease did not lose.
+//    pause such as SIGSTOP or a long GC) before handling anything that arrived meanwhile and
+//    before trusting leaseValid(): the lease is counted in this node's ticks, and a tick
+//    that never happened is time the lease did not lose.
+//  - A proposal is decided when its index is applied: it won if the entry there is the one
+//    proposed, and is lost for good otherwise (a new leader overwrote it). A ReadIndex
+//    request dies with the term it was made in: fail it when rd.softState shows the
+//    leadership gone, or state.term moved on.
 //  - Compaction: the shell snapshots the state machine at the applied index, with
 //    appliedConfig() in the snapshot's meta, makes the snapshot durable, then may drop log
-//    entries at or below it. storage.snapshotMeta()/firstIndex()/term() report it; the core
-//    sends a snapshot to any follower that needs a dropped entry.
+//    entries at or below it. storage.snapshotMeta()/firstIndex()/term() report it (no call
+//    into the core is needed); the core sends a snapshot to a follower that needs a dropped entry.
 //  - Before constructing the core, the shell restores its newest snapshot into the state
 //    machine; the core starts with applied = commit = that snapshot's index.
 
