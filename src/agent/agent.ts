@@ -140,6 +140,7 @@ export class Agent {
         bootstrapSelf: c.bootstrap,
         rpcAddr: this.rpcAddr(),
         addressOf: (id) => cluster.addressOf(id),
+        nameOf: (id) => cluster.nameOf(id),
         send: (to, msg) => cluster.send(to, msg),
         dataDir: c.dev ? undefined : c.dataDir,
         snapshotThreshold: c.raftSnapshotThreshold,

@@ -87,6 +87,11 @@ export class ServerCluster {
     return this.servers().find((s) => s.id === id)?.addr ?? "";
   }
 
+  /** A server's node name by its ID, "" when gossip does not know it. */
+  nameOf(id: string): string {
+    return this.servers().find((s) => s.id === id)?.name ?? "";
+  }
+
   private raftAddress(id: string): { ip: string; port: number } | undefined {
     const addr = this.addressOf(id);
     if (addr === "") return undefined;

@@ -38,6 +38,8 @@ export interface RaftNodeOptions {
   randomInt: (lo: number, hi: number) => number;
   warn: (msg: string) => void;
   info: (msg: string) => void;
+  /** A server's name for log lines (its ID when unknown). */
+  nameOf?: (id: string) => string;
   /** Leadership moved (leader "" while none is known). */
   onLeaderChange?: (leader: string, isLeader: boolean) => void;
   /** Storage failed: the node cannot go on safely. The agent logs and exits. */
@@ -435,7 +437,7 @@ export class RaftNode {
     const leader = this.core.state.leader;
     if (leader === this.reportedLeader) return;
     this.reportedLeader = leader;
-    if (leader !== "") this.opts.info(`raft: New leader elected: ${leader} (term ${this.core.state.term})`);
+    if (leader !== "") this.opts.info(`raft: New leader elected: ${this.opts.nameOf?.(leader) || leader} (term ${this.core.state.term})`);
     this.opts.onLeaderChange?.(leader, this.isLeader);
   }
 

@@ -27,6 +27,8 @@ export interface ServerOptions {
   rpcAddr: string;
   /** The RPC address of a server by Raft ID, from gossip ("" when unknown). */
   addressOf: (id: string) => string;
+  /** A server's node name by Raft ID ("" when unknown). */
+  nameOf: (id: string) => string;
   /** Sends a Raft message to a peer; false if it was dropped. */
   send?: (to: string, msg: Message) => boolean;
   dataDir: string | undefined;
@@ -71,6 +73,7 @@ export class Server {
       heartbeatTicks: 2,
       initialVoters: opts.bootstrapSelf ? [opts.nodeId] : [],
       send: opts.send,
+      nameOf: (id) => (id === opts.nodeId ? opts.nodeName : opts.nameOf(id)),
       onLeaderChange: (_leader, isLeader) => {
         if (isLeader) void this.reconcile();
       },
