@@ -22,6 +22,7 @@ import { RpcServer } from "../rpc/server.ts";
 import type { Message } from "../raft/core/types.ts";
 import type { Member } from "../server/leader.ts";
 import type { QueryOptions } from "../server/query.ts";
+import { serverInfo } from "../server/bootstrap.ts";
 import { Server } from "../server/server.ts";
 import { CONSUL_COMPAT_VERSION, PROTOCOL, REVISION, VERSION } from "../version.ts";
 import { advertiseAddress } from "./address.ts";
@@ -205,9 +206,10 @@ export class Agent {
 
   /** Servers a client agent can call: alive members tagged role=consul with an RPC port. */
   private knownServers(): ServerAddr[] {
-    return this.members()
-      .filter((m) => m.status === "alive" && m.tags.role === "consul" && /^\d+$/.test(m.tags.port ?? ""))
-      .map((m) => ({ name: m.name, ip: m.addr, port: Number(m.tags.port) }));
+    return this.members().flatMap((m) => {
+      const s = serverInfo(m);
+      return s?.status === "alive" ? [s] : [];
+    });
   }
 
   /** The LAN pool on serf_lan (-1 disables), then -join (fatal if nobody answers) and -retry-join. */

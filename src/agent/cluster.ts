@@ -3,7 +3,7 @@ import { ConsulError } from "../lib/errors.ts";
 import { NotLeaderError } from "../raft/core/raft.ts";
 import type { Message } from "../raft/core/types.ts";
 import { RaftTransport } from "../raft/transport.ts";
-import { RpcClient, type ServerAddr } from "../rpc/client.ts";
+import { RpcClient } from "../rpc/client.ts";
 import { bootstrapStep, type ServerInfo, serverInfo } from "../server/bootstrap.ts";
 import { RPC_HOLD_TIMEOUT_MS, type Server } from "../server/server.ts";
 
@@ -43,7 +43,7 @@ export class ServerCluster {
   private changing = false;
 
   constructor(private readonly o: ClusterOptions) {
-    this.transport = new RaftTransport({ resolve: (id) => this.raftAddress(id), debug: o.logger.debug });
+    this.transport = new RaftTransport({ resolve: (id) => this.serverById(id), debug: o.logger.debug });
     this.rpc = new RpcClient(() => []);
   }
 
@@ -84,19 +84,16 @@ export class ServerCluster {
 
   /** A server's RPC (and Raft) address by its ID, "" when gossip does not know it. */
   addressOf(id: string): string {
-    return this.servers().find((s) => s.id === id)?.addr ?? "";
+    return this.serverById(id)?.addr ?? "";
+  }
+
+  private serverById(id: string): ServerInfo | undefined {
+    return this.servers().find((s) => s.id === id);
   }
 
   /** A server's node name by its ID, "" when gossip does not know it. */
   nameOf(id: string): string {
-    return this.servers().find((s) => s.id === id)?.name ?? "";
-  }
-
-  private raftAddress(id: string): { ip: string; port: number } | undefined {
-    const addr = this.addressOf(id);
-    if (addr === "") return undefined;
-    const i = addr.lastIndexOf(":");
-    return { ip: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+    return this.serverById(id)?.name ?? "";
   }
 
   /** The voters' RPC addresses, as /v1/status/peers lists them. */
@@ -131,12 +128,8 @@ export class ServerCluster {
                 if (!(err instanceof NotLeaderError)) throw err; // lost leadership mid-call: find the new leader
               }
             } else {
-              const leader = server.leaderAddr;
-              if (leader !== "" && server.node.leader !== this.o.nodeId) {
-                const i = leader.lastIndexOf(":");
-                const to: ServerAddr = { name: server.node.leader, ip: leader.slice(0, i), port: Number(leader.slice(i + 1)) };
-                return await this.rpc.callServer(to, `${service}.${String(prop)}`, args.filter((a) => !(a instanceof AbortSignal)));
-              }
+              const leader = this.serverById(server.node.leader);
+              if (leader && leader.id !== this.o.nodeId) return await this.rpc.callServer(leader, `${service}.${String(prop)}`, args.filter((a) => !(a instanceof AbortSignal)));
             }
             if (Date.now() >= deadline) throw new ConsulError(500, "No cluster leader");
             await Bun.sleep(50);
@@ -173,10 +166,9 @@ export class ServerCluster {
       // Any server already in a cluster means we are joining one: the leader will add us.
       for (const s of step.servers) {
         if (s.id === this.o.nodeId) continue;
-        const i = s.addr.lastIndexOf(":");
         let peers: unknown;
         try {
-          peers = await this.rpc.callServer({ name: s.name, ip: s.addr.slice(0, i), port: Number(s.addr.slice(i + 1)) }, "Status.peers", []);
+          peers = await this.rpc.callServer(s, "Status.peers", []);
         } catch (err) {
           this.o.logger.warn(`Failed to confirm peer status for server ${s.name} (will retry): ${(err as Error).message}`);
           return;

@@ -192,7 +192,8 @@ export class Memberlist {
   }
 
   /** Alive and suspect members besides us: the cluster size for timeouts and retransmits. */
-  private get liveCount(): number {
+  /** memberlist's NumMembers: members not known dead or left (us included). */
+  get liveCount(): number {
     let n = 0;
     for (const m of this.members.values()) if (m.state === "alive" || m.state === "suspect") n++;
     return n;

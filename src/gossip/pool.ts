@@ -167,7 +167,7 @@ export class GossipPool {
    */
   async keyOperation(op: KeyringOp, key: Uint8Array | undefined): Promise<KeyringResult> {
     const payload = op === "list" ? new Uint8Array(0) : withType(SERF_KEY_REQUEST, encode({ Key: key ?? new Uint8Array(0) }));
-    const alive = this.ml.list().filter((m) => m.state === "alive" || m.state === "suspect").length;
+    const alive = this.ml.liveCount;
     // Serf's DefaultQueryTimeout: GossipInterval x QueryTimeoutMult (16) x ceil(log10(N+1)).
     const timeoutMs = this.ml.cfg.gossipIntervalMs * 16 * Math.ceil(Math.log10(alive + 1));
     const responses = await new Promise<QueryResponse[]>((resolve) => {

@@ -407,8 +407,7 @@ export class SerfNode {
       name,
       payload,
     };
-    const expected = this.ml.list().filter((m) => m.state === "alive" || m.state === "suspect").length;
-    this.asked.set(`${ltime}/${id}`, { deadline: now + timeoutMs, expected, responses: new Map(), done });
+    this.asked.set(`${ltime}/${id}`, { deadline: now + timeoutMs, expected: this.ml.liveCount, responses: new Map(), done });
     this.onQuery(q, encodeSerf(q));
   }
 

@@ -4,7 +4,7 @@ import { encodeConfiguration } from "./core/conf.ts";
 import { NotLeaderError, RaftCore } from "./core/raft.ts";
 import { type ConfChange, type Configuration, type Entry, EntryType, type Message, type ProgressView, type Ready } from "./core/types.ts";
 import { LogStore } from "./log-store.ts";
-import { FileSnapshotStore, MemorySnapshotStore, type SnapshotStore } from "./snapshot-store.ts";
+import { FileSnapshotStore, MemorySnapshotStore, type SnapshotStore, snapshotConfig } from "./snapshot-store.ts";
 
 // The shell around the Raft core: binds it to a monotonic clock, to SQLite, to the network
 // and to the FSM. Every Ready is handled in the core's order: persist (one fsynced transaction
@@ -91,7 +91,7 @@ export class RaftNode {
     const snap = this.snapshots.latest();
     if (snap) {
       opts.fsm.restore(snap.body);
-      const config = { voters: snap.meta.voters, nonvoters: snap.meta.nonvoters ?? [] };
+      const config = snapshotConfig(snap.meta);
       // A crash between saving an installed snapshot and clearing the log leaves a log that
       // ends before the snapshot: it is from before the install and must go.
       if (this.log.lastStored < snap.meta.index) this.log.reset(snap.meta.index, snap.meta.term, config);
@@ -155,15 +155,16 @@ export class RaftNode {
   /** A message from a peer's transport. */
   receive(msg: Message): void {
     if (this.stopped || msg.to !== this.opts.id) return;
-    if ((msg.type === "append" || msg.type === "heartbeat" || msg.type === "snapshot") && msg.from === this.core.state.leader) {
-      this.leaderContactAt = performance.now();
-    }
     try {
       this.core.step(msg);
     } catch (err) {
       // A message the core refuses is a bug or garbage on the wire: drop it, never crash on input.
       this.opts.warn(`raft: dropped a ${msg.type} from ${msg.from}: ${(err as Error).message}`);
       return;
+    }
+    // After the step, so a new leader's first message counts as contact too.
+    if ((msg.type === "append" || msg.type === "heartbeat" || msg.type === "snapshot") && msg.from === this.core.state.leader) {
+      this.leaderContactAt = performance.now();
     }
     this.schedule();
   }
@@ -202,30 +203,26 @@ export class RaftNode {
 
   /** Resolves with the FSM's result once the entry is committed, durable and applied. */
   propose(data: Uint8Array): Promise<unknown> {
+    return this.track(() => this.core.propose(data));
+  }
+
+  /** A membership change; resolves once it has committed. */
+  async changeMembership(cc: ConfChange): Promise<void> {
+    await this.track(() => this.core.proposeConfChange(cc));
+  }
+
+  /** Appends through `append` and waits for that index to apply with our term (else: lost). */
+  private track(append: () => number): Promise<unknown> {
     if (this.stopped) return Promise.reject(new Error("agent is shutting down"));
     let index: number;
     try {
-      index = this.core.propose(data);
+      index = append();
     } catch (err) {
       return Promise.reject(err as Error);
     }
     const p = new Promise<unknown>((resolve, reject) => this.pending.set(index, { term: this.core.state.term, resolve, reject }));
     this.schedule();
     return p;
-  }
-
-  /** A membership change; resolves once it has committed. */
-  changeMembership(cc: ConfChange): Promise<void> {
-    if (this.stopped) return Promise.reject(new Error("agent is shutting down"));
-    let index: number;
-    try {
-      index = this.core.proposeConfChange(cc);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    const p = new Promise<unknown>((resolve, reject) => this.pending.set(index, { term: this.core.state.term, resolve, reject }));
-    this.schedule();
-    return p.then(() => undefined);
   }
 
   /** Hands leadership to `to` (a caught-up voter); resolves when we are no longer leader. */
@@ -248,17 +245,16 @@ export class RaftNode {
     if (!this.isLeader) throw new NotLeaderError(this.leader);
     if (mode === "default") {
       this.catchUpTicks(); // a paused process must not trust ticks it never counted
-      const s = this.core.state;
       // The lease speaks for the commit index only once this leader has committed in its term.
-      if (this.core.leaseValid() && this.core.termAt(s.commit) === s.term) {
-        const commit = s.commit;
+      if (this.core.leaseValid() && this.committedInTerm()) {
+        const commit = this.core.state.commit;
         if (this.appliedIndex >= commit) return;
-        await this.waitApplied(commit);
+        await this.queueRead(commit);
         return;
       }
     }
-    const ctx = `${this.opts.id}/${++this.readSeq}`;
-    const done = new Promise<void>((resolve, reject) => this.reads.set(ctx, { index: undefined, resolve, reject }));
+    const ctx = this.nextReadCtx();
+    const done = this.queueRead(undefined, ctx);
     try {
       this.core.readIndex(ctx);
     } catch (err) {
@@ -269,10 +265,24 @@ export class RaftNode {
     await done;
   }
 
+  private nextReadCtx(): string {
+    return `${this.opts.id}/${++this.readSeq}`;
+  }
+
+  /** A read served once applied reaches `index` (undefined: until ReadIndex confirms one). */
+  private queueRead(index: number | undefined, ctx = this.nextReadCtx()): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.reads.set(ctx, { index, resolve, reject }));
+  }
+
   /** Leader that has committed in its term and applied all of it: its state has every committed write. */
   get readable(): boolean {
+    return this.isLeader && this.committedInTerm() && this.appliedIndex >= this.core.state.commit;
+  }
+
+  /** The commit index is an entry of the current term (a new leader's no-op has committed). */
+  private committedInTerm(): boolean {
     const s = this.core.state;
-    return s.role === "leader" && this.core.termAt(s.commit) === s.term && this.appliedIndex >= s.commit;
+    return this.core.termAt(s.commit) === s.term;
   }
 
   /** Waits until this node is a leader that can serve reads (see readable), or the timeout passes. */
@@ -287,13 +297,6 @@ export class RaftNode {
       const timer = setTimeout(done, timeoutMs);
       this.leaderWaiters.add(done);
     });
-  }
-
-  /** Waits until any leader is known (ours or another's), or the timeout passes. */
-  async waitKnownLeader(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.leader === "" && Date.now() < deadline && !this.stopped) await Bun.sleep(this.opts.tickMs);
-    return this.leader !== "";
   }
 
   async stop(): Promise<void> {
@@ -395,7 +398,7 @@ export class RaftNode {
       this.core.reportSnapshot(m.to, false);
       return;
     }
-    const meta = { index: snap.meta.index, term: snap.meta.term, config: { voters: snap.meta.voters, nonvoters: snap.meta.nonvoters ?? [] } };
+    const meta = { index: snap.meta.index, term: snap.meta.term, config: snapshotConfig(snap.meta) };
     const ok = send(m.to, { ...m, meta, data: snap.body });
     this.opts.info(`raft: sending snapshot index=${meta.index} (${snap.body.length} bytes) to ${m.to}`);
     this.core.reportSnapshot(m.to, ok);
@@ -420,17 +423,6 @@ export class RaftNode {
       this.reads.delete(ctx);
       r.resolve();
     }
-    if (this.appliedWaiters.length > 0) {
-      const ready = this.appliedWaiters.filter((w) => w.index <= this.appliedIndex);
-      this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > this.appliedIndex);
-      for (const w of ready) w.resolve();
-    }
-  }
-
-  private appliedWaiters: Array<{ index: number; resolve: () => void }> = [];
-
-  private waitApplied(index: number): Promise<void> {
-    return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
   }
 
   private reportLeader(): void {

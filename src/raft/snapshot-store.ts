@@ -53,6 +53,11 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
   return { meta, body };
 }
 
+/** The configuration a snapshot carries (files from before nonvoters have none). */
+export function snapshotConfig(meta: SnapshotMeta): Configuration {
+  return { voters: meta.voters, nonvoters: meta.nonvoters ?? [] };
+}
+
 export function makeMeta(index: number, term: number, config: Configuration, body: Uint8Array): SnapshotMeta {
   return { version: 1, index, term, voters: config.voters, nonvoters: config.nonvoters, size: body.length, sha256: sha256(body), createdAt: new Date().toISOString() };
 }

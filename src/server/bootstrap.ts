@@ -9,7 +9,10 @@ export interface ServerInfo {
   name: string;
   /** Node ID: the server's Raft ID. */
   id: string;
-  /** RPC and Raft address, ip:port. */
+  ip: string;
+  /** The server port: RPC and Raft. */
+  port: number;
+  /** ip:port, as /v1/status/peers shows it. */
   addr: string;
   datacenter: string;
   expect: number;
@@ -24,6 +27,8 @@ export function serverInfo(m: SerfMember): ServerInfo | undefined {
   return {
     name: m.name,
     id: t.id,
+    ip: m.addr,
+    port: Number(t.port),
     addr: `${m.addr}:${t.port}`,
     datacenter: t.dc ?? "",
     expect: /^\d+$/.test(t.expect ?? "") ? Number(t.expect) : 0,

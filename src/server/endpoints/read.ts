@@ -25,7 +25,7 @@ export function queryMeta(server: Server, index: number, q: QueryOptions): Query
   return {
     index: Math.max(1, index),
     knownLeader: server.knownLeader,
-    lastContactMs: server.isLeader ? 0 : server.lastContactMs,
+    lastContactMs: server.lastContactMs,
     consistency: q.consistency === "default" ? "leader" : q.consistency,
   };
 }
