@@ -15,7 +15,8 @@ import { FileSnapshotStore, MemorySnapshotStore, type SnapshotStore, snapshotCon
 export interface StateMachine {
   apply(index: number, data: Uint8Array): unknown;
   skip(index: number): void;
-  snapshot(): Uint8Array;
+  /** Captures the state synchronously, at the call; the bytes may be produced later. */
+  snapshot(): Uint8Array | Promise<Uint8Array>;
   restore(data: Uint8Array): void;
 }
 
@@ -75,6 +76,8 @@ export class RaftNode {
   private scheduled = false;
   private stopped = false;
   private snapshotIndex = 0;
+  /** A snapshot is being encoded and written; one at a time. */
+  private snapshotting = false;
   private lastAppliedTerm = 0;
   private appliedIndex = 0;
   private readSeq = 0;
@@ -433,21 +436,35 @@ export class RaftNode {
     this.opts.onLeaderChange?.(leader, this.isLeader);
   }
 
+  /**
+   * Past the threshold, snapshots the FSM and compacts the log behind it. The state is captured
+   * now; encoding and the file write run while the loop goes on, so a big store does not stall
+   * commits. A snapshot installed from the leader meanwhile makes this one stale: it is dropped.
+   */
   private maybeSnapshot(): void {
     const applied = this.appliedIndex;
-    if (applied - this.snapshotIndex < this.opts.snapshotThreshold) return;
-    try {
-      const body = this.opts.fsm.snapshot();
-      const config = this.core.appliedConfig();
-      this.snapshots.save(applied, this.lastAppliedTerm, config, body);
-      this.log.setSnapshot(applied, this.lastAppliedTerm, config);
-      this.snapshotIndex = applied;
-      this.log.compact(applied - this.opts.trailingLogs);
-      this.opts.info(`raft: snapshot complete up to index ${applied} (${body.length} bytes)`);
-    } catch (err) {
-      // A failed snapshot loses nothing: the log still holds every entry. Try again later.
-      this.opts.warn(`raft: snapshot failed: ${(err as Error).message}`);
-    }
+    if (this.snapshotting || applied - this.snapshotIndex < this.opts.snapshotThreshold) return;
+    const term = this.lastAppliedTerm;
+    const config = this.core.appliedConfig();
+    const overtaken = (): boolean => this.stopped || this.snapshotIndex >= applied;
+    this.snapshotting = true;
+    void (async () => {
+      try {
+        const body = await this.opts.fsm.snapshot();
+        if (overtaken()) return;
+        await this.snapshots.saveAsync(applied, term, config, body);
+        if (overtaken()) return;
+        this.log.setSnapshot(applied, term, config);
+        this.snapshotIndex = applied;
+        this.log.compact(applied - this.opts.trailingLogs);
+        this.opts.info(`raft: snapshot complete up to index ${applied} (${body.length} bytes)`);
+      } catch (err) {
+        // A failed snapshot loses nothing: the log still holds every entry. Try again later.
+        this.opts.warn(`raft: snapshot failed: ${(err as Error).message}`);
+      } finally {
+        this.snapshotting = false;
+      }
+    })();
   }
 
   private failAll(err: Error): void {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Configuration } from "./core/types.ts";
 
@@ -30,6 +31,8 @@ export interface Snapshot {
 
 export interface SnapshotStore {
   save(index: number, term: number, config: Configuration, body: Uint8Array): SnapshotMeta;
+  /** save, with the write and fsync off the event loop. */
+  saveAsync(index: number, term: number, config: Configuration, body: Uint8Array): Promise<SnapshotMeta>;
   latest(): Snapshot | undefined;
 }
 
@@ -75,20 +78,42 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   save(index: number, term: number, config: Configuration, body: Uint8Array): SnapshotMeta {
-    const meta = makeMeta(index, term, config, body);
-    const name = `${String(term).padStart(12, "0")}-${String(index).padStart(20, "0")}.snap`;
-    const tmp = join(this.dir, `${name}.tmp`);
+    const { meta, name, tmp, bytes } = this.prepare(index, term, config, body);
     const fd = openSync(tmp, "w", 0o600);
     try {
-      writeSync(fd, encodeSnapshot(meta, body));
+      writeSync(fd, bytes);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    this.commit(tmp, name);
+    return meta;
+  }
+
+  async saveAsync(index: number, term: number, config: Configuration, body: Uint8Array): Promise<SnapshotMeta> {
+    const { meta, name, tmp, bytes } = this.prepare(index, term, config, body);
+    const file = await open(tmp, "w", 0o600);
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    this.commit(tmp, name);
+    return meta;
+  }
+
+  private prepare(index: number, term: number, config: Configuration, body: Uint8Array): { meta: SnapshotMeta; name: string; tmp: string; bytes: Uint8Array } {
+    const meta = makeMeta(index, term, config, body);
+    const name = `${String(term).padStart(12, "0")}-${String(index).padStart(20, "0")}.snap`;
+    return { meta, name, tmp: join(this.dir, `${name}.tmp`), bytes: encodeSnapshot(meta, body) };
+  }
+
+  /** The durable rename that makes a fully written, fsynced file the newest snapshot. */
+  private commit(tmp: string, name: string): void {
     renameSync(tmp, join(this.dir, name));
     syncDir(this.dir);
     this.prune();
-    return meta;
   }
 
   latest(): Snapshot | undefined {
@@ -124,6 +149,10 @@ export class MemorySnapshotStore implements SnapshotStore {
     const meta = makeMeta(index, term, config, body);
     this.last = { meta, body };
     return meta;
+  }
+
+  saveAsync(index: number, term: number, config: Configuration, body: Uint8Array): Promise<SnapshotMeta> {
+    return Promise.resolve(this.save(index, term, config, body));
   }
 
   latest(): Snapshot | undefined {

@@ -2,7 +2,7 @@ import { CatalogError } from "../state/catalog.ts";
 import type { KvEntry } from "../state/kvs.ts";
 import { StateStore, type StoreSnapshot } from "../state/store.ts";
 import { runKvTxn, TxnAbort, type TxnOutcome } from "../state/txn.ts";
-import { type Command, decodeCommand, packValue, unpackValue } from "./commands.ts";
+import { type Command, decodeCommand, packValueYielding, unpackValue } from "./commands.ts";
 
 // The deterministic state machine: applying the same log to the same snapshot always yields
 // the same store. Results (including user-level failures such as a stale CAS) are returned
@@ -83,8 +83,12 @@ export class Fsm {
     this.current.skip(index);
   }
 
-  snapshot(): Uint8Array {
-    return packValue(this.current.snapshot());
+  /**
+   * The store as of now: captured before this returns (rows are immutable, so the copy is a
+   * list of references), encoded afterwards a slice at a time so requests keep flowing.
+   */
+  snapshot(): Promise<Uint8Array> {
+    return packValueYielding(this.current.snapshot());
   }
 
   /** Replaces the whole store; queries blocked on the old one wake and re-run. */
