@@ -9,7 +9,7 @@ import { DnsServer } from "../dns/server.ts";
 import { GossipPool, type KeyringOp } from "../gossip/pool.ts";
 import { MemberSnapshot } from "../gossip/snapshot.ts";
 import { decodeTags } from "../gossip/serf.ts";
-import { type SerfMember, STATUS_CODE } from "../gossip/serf-node.ts";
+import { type SerfMember, STATUS_CODE, type UserEventReceived } from "../gossip/serf-node.ts";
 import { createApp } from "../http/app.ts";
 import { splitUrl } from "../http/path.ts";
 import { ConsulError } from "../lib/errors.ts";
@@ -28,10 +28,16 @@ import { CONSUL_COMPAT_VERSION, PROTOCOL, REVISION, VERSION } from "../version.t
 import { advertiseAddress } from "./address.ts";
 import { AntiEntropy, type CatalogAccess, type NodeInfo } from "./anti-entropy.ts";
 import { ServerCluster } from "./cluster.ts";
+import { decodeUserEvent, encodeUserEvent, EventBuffer, eventMatches, newUserEvent, USER_EVENT_PREFIX, type UserEvent, type UserEventParams } from "./events.ts";
 import { type InternalApi, type KeyringResponse, keyringOperation, LAN_KEYRING, LAN_SNAPSHOT, loadKeyring, saveKeyring, WAN_KEYRING, WAN_SNAPSHOT } from "./keyring.ts";
 import { LocalState } from "./local.ts";
 import { Persistence } from "./persist.ts";
 import { lanTags, selfInfo } from "./self.ts";
+
+/** Consul's Internal RPC endpoint: what a client agent asks a server to do on the pools. */
+interface InternalEndpoint extends InternalApi {
+  eventFire(name: string, payload: Uint8Array): Promise<void>;
+}
 
 // The agent: owns the configuration, its local services and checks (kept in the catalog by
 // anti-entropy), the server role when -server is set, and the HTTP listeners. Everything an
@@ -59,6 +65,8 @@ export class Agent {
   readonly nodeId: string;
   readonly advertiseAddr: string;
   readonly local: LocalState;
+  /** User events this agent accepted, for /v1/event/list. */
+  readonly events = new EventBuffer();
   private readonly antiEntropy: AntiEntropy;
   private server: Server | undefined;
   private kvEndpoint: KvsEndpoint | undefined;
@@ -196,7 +204,7 @@ export class Agent {
         Catalog: { target: () => this.catalogEndpoint, methods: ["register", "deregister", "datacenters", "listNodes", "listServices", "serviceNodes", "nodeServices"] },
         Health: { target: () => this.healthEndpoint, methods: ["nodeChecks", "serviceChecks", "serviceNodes", "checksInState"] },
         Status: { target: () => this.statusEndpoint, methods: ["leader", "peers"] },
-        Internal: { target: () => this.internalEndpoint, methods: ["keyringOperation"] },
+        Internal: { target: () => this.internalEndpoint, methods: ["keyringOperation", "eventFire"] },
       },
       this.logger.withTag("rpc"),
       (msg) => this.server?.receive(msg as Message),
@@ -237,7 +245,7 @@ export class Agent {
         // A client that just learned of a server can now sync its services.
         if (this.rpcClient) this.antiEntropy.trigger();
       },
-      onUserEvent: (e) => log.info(`Received user event: name=${e.name} ltime=${e.ltime}`),
+      onUserEvent: (e) => this.onUserEvent(e),
     });
     this.lanSnapshot = this.snapshotFile(LAN_SNAPSHOT);
     const previous = this.lanSnapshot?.load();
@@ -349,13 +357,50 @@ export class Agent {
    * server, as Consul's agents do, so the WAN pool is included either way.
    */
   keyring(op: KeyringOp, key: string, localOnly: boolean): Promise<KeyringResponse[]> {
-    if (this.rpcClient) return this.rpcClient.proxy<InternalApi>("Internal").keyringOperation(op, key, localOnly);
+    if (this.rpcClient) return this.rpcClient.proxy<InternalEndpoint>("Internal").keyringOperation(op, key, localOnly);
     return this.internalEndpoint.keyringOperation(op, key, localOnly);
   }
 
-  private readonly internalEndpoint: InternalApi = {
+  private readonly internalEndpoint: InternalEndpoint = {
     keyringOperation: (op, key, localOnly) => keyringOperation({ lan: this.gossip, wan: this.wan }, this.config.datacenter, op, key, localOnly),
+    // Consul's Internal.EventFire: a server broadcasts the event to the LAN pool.
+    eventFire: async (name, payload) => {
+      if (!this.gossip) throw new ConsulError(500, "No LAN gossip pool to fire the event on");
+      try {
+        this.gossip.userEvent(USER_EVENT_PREFIX + name, payload);
+      } catch (err) {
+        throw new ConsulError(500, (err as Error).message);
+      }
+    },
   };
+
+  /** `tsc event` / /v1/event/fire: the event goes out through a server, as Consul sends it. */
+  async fireEvent(params: UserEventParams): Promise<UserEvent> {
+    const event = newUserEvent(params);
+    const payload = encodeUserEvent(event);
+    if (this.rpcClient) await this.rpcClient.proxy<InternalEndpoint>("Internal").eventFire(event.name, payload);
+    else await this.internalEndpoint.eventFire(event.name, payload);
+    return event;
+  }
+
+  /** Consul's handleEvents: decode, apply the filters, keep the event. */
+  private onUserEvent(e: UserEventReceived): void {
+    if (!e.name.startsWith(USER_EVENT_PREFIX)) {
+      this.logger.info(`serf: Received user event: name=${e.name} ltime=${e.ltime}`);
+      return;
+    }
+    let event: UserEvent;
+    try {
+      event = decodeUserEvent(e.payload ?? new Uint8Array(0), e.ltime);
+    } catch (err) {
+      this.logger.error(`agent: Failed to decode event: ${(err as Error).message}`);
+      return;
+    }
+    const services = this.local.listServices().map((s) => ({ id: s.def.id, tags: s.def.tags }));
+    if (!eventMatches(event, this.config.nodeName, services)) return;
+    this.logger.debug(`agent: new event: ${event.name} (${event.id})`);
+    this.events.add(event);
+  }
 
   /** -retry-join: keep trying every retry_interval until one answers or retry_max attempts fail. */
   private async retryJoin(addrs: string[]): Promise<void> {

@@ -148,7 +148,7 @@ export class ApiClient {
   }
 }
 
-function expectOk<R extends { status: number; body: Uint8Array }>(r: R): R {
+export function expectOk<R extends { status: number; body: Uint8Array }>(r: R): R {
   if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
   return r;
 }

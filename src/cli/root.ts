@@ -8,6 +8,7 @@ export const root = defineTscCommand({
     agent: () => import("./agent.ts").then((m) => m.default),
     catalog: () => import("./catalog/index.ts").then((m) => m.default),
     dig: () => import("./dig.ts").then((m) => m.default),
+    event: () => import("./event.ts").then((m) => m.default),
     "force-leave": () => import("./force-leave.ts").then((m) => m.default),
     info: () => import("./info.ts").then((m) => m.default),
     join: () => import("./join.ts").then((m) => m.default),

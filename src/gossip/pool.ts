@@ -193,6 +193,12 @@ export class GossipPool {
     return r;
   }
 
+  /** Broadcasts a Serf user event (throws Serf's error when it is too big). */
+  userEvent(name: string, payload: Uint8Array | null): void {
+    this.serf.userEvent(name, payload);
+    this.flush();
+  }
+
   forceLeave(node: string, prune: boolean): boolean {
     const ok = this.serf.forceLeave(node, prune, Date.now());
     this.flush();

@@ -31,6 +31,9 @@ export interface UserEventReceived {
   ltime: number;
 }
 
+/** Serf's default UserEventSizeLimit (Consul keeps it): name + payload, and the encoded message. */
+export const USER_EVENT_SIZE_LIMIT = 512;
+
 class LamportClock {
   value = 1;
   tick(): number {
@@ -320,9 +323,14 @@ export class SerfNode {
     return true;
   }
 
+  /** Serf's UserEvent, with its size limits and their texts; the event also reaches us. */
   userEvent(name: string, payload: Uint8Array | null): void {
-    const ltime = this.eventClock.tick();
+    const before = Buffer.byteLength(name) + (payload?.length ?? 0);
+    if (before > USER_EVENT_SIZE_LIMIT) throw new Error(`user event exceeds configured limit of ${USER_EVENT_SIZE_LIMIT} bytes before encoding`);
+    const ltime = this.eventClock.value;
     const bytes = encodeSerf({ type: "userEvent", ltime, name, payload, cc: false });
+    if (bytes.length > USER_EVENT_SIZE_LIMIT) throw new Error(`encoded user event exceeds configured limit of ${USER_EVENT_SIZE_LIMIT} bytes after encoding`);
+    this.eventClock.tick();
     this.seenEvents.set(ltime, new Set([`${name}\0${Buffer.from(payload ?? new Uint8Array(0)).toString("base64")}`]));
     this.trimEvents();
     this.userEvents.push({ name, payload, ltime });

@@ -4,6 +4,7 @@ import { ConsulError } from "../lib/errors.ts";
 import { agentRoutes } from "./agent.ts";
 import { catalogRoutes } from "./catalog.ts";
 import type { AgentEnv } from "./env.ts";
+import { eventRoutes } from "./event.ts";
 import { kv } from "./kv.ts";
 import { operatorRoutes } from "./operator.ts";
 import { healthRoutes } from "./health.ts";
@@ -30,6 +31,7 @@ export function createApp(agent: Agent): Hono<AgentEnv> {
   app.route("/v1/catalog", catalogRoutes);
   app.route("/v1/health", healthRoutes);
   app.route("/v1/operator", operatorRoutes);
+  app.route("/v1/event", eventRoutes);
   app.get("/", (c) =>
     agent.config.ui
       ? c.redirect("/ui/", 301)

@@ -1,4 +1,5 @@
 import { parseGoBool } from "./go-bool.ts";
+import { GoRegExpError, goRegExp } from "./go-regexp.ts";
 
 // Consul's `?filter=` language: hashicorp/go-bexpr v0.1.2 (the version Consul pins), evaluated
 // against the JSON an endpoint returns instead of the Go structs behind it.
@@ -280,25 +281,16 @@ function isEmpty(v: unknown): boolean {
 }
 
 function matchesTest(pattern: string, src: string, at: number): Test {
-  const re = goRegExp(pattern, src, at);
+  const re = compileMatches(pattern, src, at);
   return (v) => typeof v === "string" && re.test(v);
 }
 
-/** An RE2 pattern as a JS RegExp; escapes are consumed in pairs so `\\z` stays literal. */
-function goRegExp(pattern: string, src: string, at: number): RegExp {
-  const lead = /^\(\?([ims]+)\)/.exec(pattern);
-  const flags = [...new Set(lead?.[1] ?? "")].join("");
-  const body = pattern
-    .slice(lead?.[0].length ?? 0)
-    .replace(/\\[\s\S]|\(\?P</g, (m) => (m === "\\A" ? "(?<![^])" : m === "\\z" ? "(?![^])" : m === "(?P<" ? "(?<" : m));
+function compileMatches(pattern: string, src: string, at: number): RegExp {
   try {
-    return new RegExp(body, flags + "u"); // runes, \p{..}, as in Go
+    return goRegExp(pattern);
   } catch (err) {
-    try {
-      return new RegExp(body, flags); // RE2 allows escaping any punctuation; unicode mode doesn't
-    } catch {
-      fail(src, at, `invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
-    }
+    if (!(err instanceof GoRegExpError)) throw err;
+    fail(src, at, `invalid regular expression ${JSON.stringify(pattern)}: ${err.message}`);
   }
 }
 
