@@ -17,6 +17,7 @@ import { setLevel } from "../lib/logger.ts";
 import { CatalogEndpoint } from "../server/endpoints/catalog.ts";
 import { HealthEndpoint } from "../server/endpoints/health.ts";
 import { KvsEndpoint } from "../server/endpoints/kvs.ts";
+import { OperatorEndpoint } from "../server/endpoints/operator.ts";
 import { RpcClient, type ServerAddr } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
 import type { Message } from "../raft/core/types.ts";
@@ -73,6 +74,7 @@ export class Agent {
   private catalogEndpoint: CatalogEndpoint | undefined;
   private healthEndpoint: HealthEndpoint | undefined;
   private statusEndpoint: StatusApi | undefined;
+  private operatorEndpoint: OperatorEndpoint | undefined;
   private rpcServer: RpcServer | undefined;
   private cluster: ServerCluster | undefined;
   /** A client agent reaches servers through this; a server answers in-process. */
@@ -178,12 +180,22 @@ export class Agent {
       );
       this.healthEndpoint = cluster.forwarding(new HealthEndpoint(this.server), "Health");
       this.statusEndpoint = { leader: async () => this.server?.leaderAddr ?? "", peers: async () => cluster.peers() };
+      this.operatorEndpoint = cluster.forwarding(
+        new OperatorEndpoint(this.server, {
+          servers: () => cluster.servers(),
+          self: { id: this.nodeId, name: c.nodeName, addr: this.rpcAddr(), version: CONSUL_COMPAT_VERSION },
+          forget: (id) => cluster.transport.drop(id),
+          logger: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+        }),
+        "Operator",
+      );
     } else {
       this.rpcClient = new RpcClient(() => this.knownServers());
       this.kvEndpoint = this.rpcClient.proxy<KvsEndpoint>("KVS");
       this.catalogEndpoint = this.rpcClient.proxy<CatalogEndpoint>("Catalog");
       this.healthEndpoint = this.rpcClient.proxy<HealthEndpoint>("Health");
       this.statusEndpoint = this.rpcClient.proxy<StatusApi>("Status");
+      this.operatorEndpoint = this.rpcClient.proxy<OperatorEndpoint>("Operator");
     }
     this.loadDefinitions();
     this.antiEntropy.start();
@@ -204,6 +216,7 @@ export class Agent {
         Catalog: { target: () => this.catalogEndpoint, methods: ["register", "deregister", "datacenters", "listNodes", "listServices", "serviceNodes", "nodeServices"] },
         Health: { target: () => this.healthEndpoint, methods: ["nodeChecks", "serviceChecks", "serviceNodes", "checksInState"] },
         Status: { target: () => this.statusEndpoint, methods: ["leader", "peers"] },
+        Operator: { target: () => this.operatorEndpoint, methods: ["raftGetConfiguration", "raftRemovePeerById", "raftRemovePeerByAddress", "transferLeader", "serverHealth"] },
         Internal: { target: () => this.internalEndpoint, methods: ["keyringOperation", "eventFire"] },
       },
       this.logger.withTag("rpc"),
@@ -617,6 +630,11 @@ export class Agent {
   status(): StatusApi {
     if (!this.statusEndpoint) throw new ConsulError(500, "No known Consul servers");
     return this.statusEndpoint;
+  }
+
+  operator(): OperatorEndpoint {
+    if (!this.operatorEndpoint) throw new ConsulError(500, "No known Consul servers");
+    return this.operatorEndpoint;
   }
 
   /** How anti-entropy reaches the catalog: in-process on a server; none yet on a client. */

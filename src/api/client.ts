@@ -120,9 +120,9 @@ export class ApiClient {
     return Buffer.from(r.body).toString().trim() === "true";
   }
 
-  /** GET returning JSON, for the endpoints whose shapes the caller types itself. */
-  async getJson<T>(path: string, query: Query = {}): Promise<T> {
-    const r = await this.ok("GET", path, query);
+  /** GET returning JSON, for the endpoints whose shapes the caller types itself; `accept` lists the statuses that carry it. */
+  async getJson<T>(path: string, query: Query = {}, accept: number[] = [200]): Promise<T> {
+    const r = expectStatus(await this.request("GET", path, query), accept);
     return JSON.parse(Buffer.from(r.body).toString()) as T;
   }
 
@@ -149,7 +149,11 @@ export class ApiClient {
 }
 
 export function expectOk<R extends { status: number; body: Uint8Array }>(r: R): R {
-  if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
+  return expectStatus(r, [200]);
+}
+
+function expectStatus<R extends { status: number; body: Uint8Array }>(r: R, accept: number[]): R {
+  if (!accept.includes(r.status)) throw new ApiError(r.status, Buffer.from(r.body).toString());
   return r;
 }
 

@@ -18,6 +18,7 @@ export const root = defineTscCommand({
     leave: () => import("./leave.ts").then((m) => m.default),
     maint: () => import("./maint.ts").then((m) => m.default),
     members: () => import("./members.ts").then((m) => m.default),
+    operator: () => import("./operator/index.ts").then((m) => m.default),
     reload: () => import("./reload.ts").then((m) => m.default),
     services: () => import("./services/index.ts").then((m) => m.default),
     validate: () => import("./validate.ts").then((m) => m.default),

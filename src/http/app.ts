@@ -7,6 +7,7 @@ import type { AgentEnv } from "./env.ts";
 import { eventRoutes } from "./event.ts";
 import { kv } from "./kv.ts";
 import { operatorRoutes } from "./operator.ts";
+import { operatorRaftRoutes } from "./operator-raft.ts";
 import { healthRoutes } from "./health.ts";
 import { flag } from "./query.ts";
 import { text } from "./respond.ts";
@@ -31,6 +32,7 @@ export function createApp(agent: Agent): Hono<AgentEnv> {
   app.route("/v1/catalog", catalogRoutes);
   app.route("/v1/health", healthRoutes);
   app.route("/v1/operator", operatorRoutes);
+  app.route("/v1/operator", operatorRaftRoutes);
   app.route("/v1/event", eventRoutes);
   app.get("/", (c) =>
     agent.config.ui

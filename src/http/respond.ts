@@ -12,7 +12,7 @@ export function setMeta(c: Context<AgentEnv>, m: QueryMeta): void {
   c.header("X-Consul-Effective-Consistency", m.consistency);
 }
 
-export function json(c: Context<AgentEnv>, value: unknown, status: 200 | 409 = 200): Response {
+export function json(c: Context<AgentEnv>, value: unknown, status: 200 | 409 | 429 = 200): Response {
   return c.body(goJson(value, c.var.pretty), status, { "Content-Type": "application/json" });
 }
 

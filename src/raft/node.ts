@@ -200,8 +200,23 @@ export class RaftNode {
     return this.core.config();
   }
 
+  /** The log index of configuration(): what Consul's raft/configuration calls its Index. */
+  configurationIndex(): number {
+    return this.core.configIndex();
+  }
+
   progress(): ProgressView[] {
     return this.core.progress();
+  }
+
+  /** Term of the entry at `index` in this node's log; undefined if absent or compacted. */
+  termAt(index: number): number | undefined {
+    return this.core.termAt(index);
+  }
+
+  /** How long one tick is: ProgressView counts time in ticks. */
+  get tickMs(): number {
+    return this.opts.tickMs;
   }
 
   /** Resolves with the FSM's result once the entry is committed, durable and applied. */

@@ -18,6 +18,10 @@ export interface ServerInfo {
   expect: number;
   bootstrap: boolean;
   status: SerfMember["status"];
+  /** The Raft protocol it speaks (tag raft_vsn), "" when not tagged. */
+  raftVsn: string;
+  /** The Consul version of its build tag ("1.17.0" of "1.17.0:abc"). */
+  version: string;
 }
 
 /** A member tagged role=consul with a node ID and a server port, or undefined. */
@@ -34,6 +38,8 @@ export function serverInfo(m: SerfMember): ServerInfo | undefined {
     expect: /^\d+$/.test(t.expect ?? "") ? Number(t.expect) : 0,
     bootstrap: t.bootstrap === "1",
     status: m.status,
+    raftVsn: t.raft_vsn ?? "",
+    version: (t.build ?? "").split(":")[0]!,
   };
 }
 

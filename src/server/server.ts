@@ -45,6 +45,14 @@ export interface ServerOptions {
 /** Raft's clock: elections after 1-2 s of silence, heartbeats every 200 ms. */
 const TICK_MS = 100;
 const ELECTION_TICKS = 10;
+const HEARTBEAT_TICKS = 2;
+/**
+ * Autopilot counts a follower healthy while it answered the leader this recently. Consul's
+ * 200 ms assumes a heartbeat every 100 ms; ours go every 200 ms, so allow two of them.
+ */
+export const LAST_CONTACT_THRESHOLD_MS = 2 * HEARTBEAT_TICKS * TICK_MS;
+/** How long a leadership transfer may take before it is abandoned (hashicorp/raft: an election timeout). */
+const TRANSFER_TIMEOUT_MS = 2 * ELECTION_TICKS * TICK_MS;
 /** Consul's rpc_hold_timeout: how long a request waits for a leader to appear. */
 export const RPC_HOLD_TIMEOUT_MS = 7000;
 
@@ -70,7 +78,7 @@ export class Server {
       fsm: this.fsm,
       tickMs: TICK_MS,
       electionTicks: ELECTION_TICKS,
-      heartbeatTicks: 2,
+      heartbeatTicks: HEARTBEAT_TICKS,
       initialVoters: opts.bootstrapSelf ? [opts.nodeId] : [],
       send: opts.send,
       nameOf: (id) => (id === opts.nodeId ? opts.nodeName : opts.nameOf(id)),
@@ -146,19 +154,29 @@ export class Server {
    */
   async transferLeadershipAway(): Promise<boolean> {
     if (!this.raft.isLeader) return true;
-    const voters = new Set(this.raft.configuration().voters);
-    const best = this.raft
-      .progress()
-      .filter((p) => p.id !== this.opts.nodeId && voters.has(p.id))
-      .sort((a, b) => b.match - a.match)[0];
+    const best = this.transferTarget();
     if (!best) return false;
-    this.opts.logger.info(`raft: transferring leadership to ${best.id} before leaving`);
+    this.opts.logger.info(`raft: transferring leadership to ${best} before leaving`);
     try {
-      return await this.raft.transferLeadership(best.id, 2 * ELECTION_TICKS * TICK_MS);
+      return await this.transferLeadership(best);
     } catch (err) {
       this.opts.logger.warn(`raft: leadership transfer failed: ${(err as Error).message}`);
       return false;
     }
+  }
+
+  /** Leader only: the most caught-up other voter (hashicorp/raft's pickServer), if any. */
+  transferTarget(): string | undefined {
+    const voters = new Set(this.raft.configuration().voters);
+    return this.raft
+      .progress()
+      .filter((p) => p.id !== this.opts.nodeId && voters.has(p.id))
+      .sort((a, b) => b.match - a.match)[0]?.id;
+  }
+
+  /** Hands leadership to voter `id`: true once this server is no longer leader, false on timeout. */
+  transferLeadership(id: string): Promise<boolean> {
+    return this.raft.transferLeadership(id, TRANSFER_TIMEOUT_MS);
   }
 
   /** Raft traffic from a peer. */

@@ -17,7 +17,19 @@ const self = { datacenter: "dc1", expect: 3 };
 
 describe("servers from gossip tags", () => {
   test("a server has role=consul, an ID and a server port; clients are not servers", () => {
-    expect(serverInfo(server("s1"))).toEqual({ name: "s1", id: "id-s1", ip: "10.0.0.1", port: 8300, addr: "10.0.0.1:8300", datacenter: "dc1", expect: 3, bootstrap: false, status: "alive" });
+    expect(serverInfo(server("s1", { raft_vsn: "3", build: "1.17.0:abc" }))).toEqual({
+      name: "s1",
+      id: "id-s1",
+      ip: "10.0.0.1",
+      port: 8300,
+      addr: "10.0.0.1:8300",
+      datacenter: "dc1",
+      expect: 3,
+      bootstrap: false,
+      status: "alive",
+      raftVsn: "3",
+      version: "1.17.0",
+    });
     expect(serverInfo(member("c1", { role: "node", dc: "dc1", id: "x" }))).toBeUndefined();
     expect(serverInfo(member("s9", { role: "consul", dc: "dc1", id: "x", port: "nope" }))).toBeUndefined();
   });

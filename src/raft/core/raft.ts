@@ -182,6 +182,11 @@ export class RaftCore {
     return cloneConfig(this.r.config());
   }
 
+  /** The log index of the configuration in force now (0: it predates the log, as a lone server's does). */
+  configIndex(): number {
+    return this.r.confs.currentIndex();
+  }
+
   /** The configuration in force at the applied index: what a snapshot taken now must carry. */
   appliedConfig(): Configuration {
     return cloneConfig(this.r.confs.at(this.r.log.applied));
