@@ -1,5 +1,6 @@
 import { Packr } from "msgpackr";
 import type { DeregisterRequest, RegisterRequest } from "../state/catalog-types.ts";
+import type { SessionInput } from "../state/sessions.ts";
 import type { KvTxnOp } from "../state/txn.ts";
 
 // Log commands: typed, versioned records. The first byte names the type (as Consul's
@@ -16,11 +17,14 @@ export type Command =
   | { type: "txn"; ops: KvTxnOp[] }
   | { type: "tombstone-reap"; index: number }
   | ({ type: "register" } & RegisterRequest)
-  | ({ type: "deregister" } & DeregisterRequest);
+  | ({ type: "deregister" } & DeregisterRequest)
+  // The leader draws the session ID before proposing: applying must not make one up.
+  | { type: "session-create"; session: SessionInput }
+  | { type: "session-destroy"; id: string };
 
 export type CommandType = Command["type"];
 
-const codes: Record<CommandType, number> = { kv: 1, txn: 2, "tombstone-reap": 3, register: 4, deregister: 5 };
+const codes: Record<CommandType, number> = { kv: 1, txn: 2, "tombstone-reap": 3, register: 4, deregister: 5, "session-create": 6, "session-destroy": 7 };
 const typesByCode = new Map<number, CommandType>(Object.entries(codes).map(([t, c]) => [c, t as CommandType]));
 
 // bigint survives as uint64; records off so the format is plain msgpack maps.

@@ -1,6 +1,8 @@
-import { CatalogError } from "../state/catalog.ts";
+import { StateError } from "../state/errors.ts";
 import type { KvEntry } from "../state/kvs.ts";
+import { createSession, destroySession, kvLock, kvUnlock } from "../state/session-ops.ts";
 import { StateStore, type StoreSnapshot } from "../state/store.ts";
+import type { WriteTx } from "../state/tx.ts";
 import { runKvTxn, TxnAbort, type TxnOutcome } from "../state/txn.ts";
 import { type Command, decodeCommand, packValueYielding, unpackValue } from "./commands.ts";
 
@@ -8,13 +10,13 @@ import { type Command, decodeCommand, packValueYielding, unpackValue } from "./c
 // the same store. Results (including user-level failures such as a stale CAS) are returned
 // as values for the proposer; only a corrupt log throws.
 
-export type ApplyResult = boolean | number | TxnOutcome | KvEntry | Error | undefined;
+export type ApplyResult = boolean | number | string | TxnOutcome | KvEntry | Error | undefined;
 
 type Handlers = { [T in Command["type"]]: (s: StateStore, c: Extract<Command, { type: T }>, index: number) => ApplyResult };
 
 const handlers: Handlers = {
   kv: (s, c, index) =>
-    s.write(index, (tx) => {
+    userWrite(s, index, (tx) => {
       const w = { key: c.key, flags: c.flags, value: c.value, session: c.session };
       switch (c.op) {
         case "set":
@@ -31,31 +33,40 @@ const handlers: Handlers = {
         case "delete-cas":
           return s.kv.deleteCas(tx, c.key, c.casIndex);
         case "lock":
+          return kvLock(s, tx, w);
         case "unlock":
-          // No session can exist before the sessions table does: Consul's answer to an unknown one.
-          return new Error(`invalid session "${c.session}"`);
+          return kvUnlock(s, tx, w);
       }
     }),
   txn: (s, c, index) => {
     try {
-      return { ok: true, results: s.write(index, (tx) => runKvTxn(s.kv, tx, c.ops)) };
+      return { ok: true, results: s.write(index, (tx) => runKvTxn(s, tx, c.ops)) };
     } catch (err) {
       if (err instanceof TxnAbort) return { ok: false, errors: err.errors };
       throw err;
     }
   },
   "tombstone-reap": (s, c, index) => s.write(index, (tx) => s.kv.reapTombstones(tx, c.index)),
-  register: (s, { type: _, ...req }, index) => catalogWrite(s, index, (tx) => s.catalog.register(tx, req)),
-  deregister: (s, { type: _, ...req }, index) => catalogWrite(s, index, (tx) => s.catalog.deregister(tx, req)),
+  register: (s, { type: _, ...req }, index) =>
+    userWrite(s, index, (tx) => {
+      s.catalog.register(tx, req);
+      return true;
+    }),
+  deregister: (s, { type: _, ...req }, index) =>
+    userWrite(s, index, (tx) => {
+      s.catalog.deregister(tx, req);
+      return true;
+    }),
+  "session-create": (s, c, index) => userWrite(s, index, (tx) => createSession(s, tx, c.session).id),
+  "session-destroy": (s, c, index) => userWrite(s, index, (tx) => destroySession(s, tx, c.id)),
 };
 
-/** A refused registration (missing node or service) is the proposer's error; the entry still applies. */
-function catalogWrite(s: StateStore, index: number, fn: Parameters<StateStore["write"]>[1]): ApplyResult {
+/** A refused write (missing node, unknown session) is the proposer's error; the entry still applies. */
+function userWrite(s: StateStore, index: number, fn: (tx: WriteTx) => ApplyResult): ApplyResult {
   try {
-    s.write(index, fn);
-    return true;
+    return s.write(index, fn);
   } catch (err) {
-    if (err instanceof CatalogError) return new Error(err.message);
+    if (err instanceof StateError) return new Error(err.message);
     throw err;
   }
 }

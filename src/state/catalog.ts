@@ -11,6 +11,7 @@ import {
   type ServiceInput,
   type ServiceNode,
 } from "./catalog-types.ts";
+import { StateError } from "./errors.ts";
 import type { WriteTx } from "./tx.ts";
 import type { WatchSet } from "./watch.ts";
 
@@ -28,6 +29,8 @@ type BTree<K, V> = BTreeModule<K, V>;
 //   changes what /v1/health/service/<name> would answer: an instance, its checks, its node's
 //   checks or its node. Queries about one service report and wait on that index only, so a
 //   change to "db" never wakes a watcher of "web".
+// - A check written critical or removed, and a node removed, invalidate the sessions that
+//   depend on them (through `onInvalidate`, which the store wires to the sessions table).
 
 export const NODES = "nodes";
 export const SERVICES = "services";
@@ -37,7 +40,7 @@ export const SERVICE_TOPIC = "service-index";
 /** Watch topic fired with the node name (lower case) on any change to that node's rows. */
 export const NODE_TOPIC = "node-index";
 
-export class CatalogError extends Error {}
+export class CatalogError extends StateError {}
 const ERR_MISSING_NODE = "Missing node registration";
 const ERR_MISSING_SERVICE = "Missing service registration";
 
@@ -65,6 +68,8 @@ export class CatalogTable {
   private nodesIndex = 0;
   private servicesIndex = 0;
   private checksIndex = 0;
+  /** Sessions depending on this check (or on this node, without a check ID) must end. */
+  onInvalidate: (tx: WriteTx, node: string, checkId?: string) => void = () => {};
 
   get index(): number {
     return Math.max(this.nodesIndex, this.servicesIndex, this.checksIndex);
@@ -257,8 +262,9 @@ export class CatalogTable {
       createIndex: existing?.createIndex ?? tx.index,
       modifyIndex: tx.index,
     };
-    if (existing && sameRow(existing, next)) return;
-    this.writeCheck(tx, next, existing);
+    if (!existing || !sameRow(existing, next)) this.writeCheck(tx, next, existing);
+    // Even an unchanged critical write, as Consul: no session may outlive a critical check.
+    if (next.status === "critical") this.onInvalidate(tx, next.node, next.checkId);
   }
 
   private writeCheck(tx: WriteTx, next: HealthCheck, existing: HealthCheck | undefined): void {
@@ -284,6 +290,7 @@ export class CatalogTable {
     this.touchNode(tx, node, false);
     if (existing.serviceId === "") this.bumpServicesOnNode(tx, node);
     else this.bumpService(tx, existing.serviceName);
+    this.onInvalidate(tx, node, checkId);
   }
 
   private deleteService(tx: WriteTx, node: string, serviceId: string): void {
@@ -309,6 +316,7 @@ export class CatalogTable {
     this.nodesIndex = tx.index;
     tx.touch(NODES, key);
     this.touchNode(tx, node, false);
+    this.onInvalidate(tx, node);
   }
 
   // ---- snapshot ----------------------------------------------------------------------

@@ -45,6 +45,8 @@ export interface KvSnapshot {
 export class KvTable {
   private readonly rows = new BTree<string, KvEntry>();
   private readonly graveyard = new BTree<string, number>();
+  /** session ID -> the keys it holds, so invalidating a session finds them without a scan. */
+  private readonly holders = new Map<string, Set<string>>();
   /** Highest index of any change to the table, deletes included. */
   private tableIndex = 0;
 
@@ -109,6 +111,12 @@ export class KvTable {
     return index !== 0 ? index : this.tableIndex;
   }
 
+  /** The entries `session` holds, in key order. */
+  heldBy(session: string): KvEntry[] {
+    const keys = [...(this.holders.get(session) ?? [])].sort();
+    return keys.map((k) => this.rows.get(k)!);
+  }
+
   private scan(prefix: string, fn: (e: KvEntry) => void): void {
     scanTree(this.rows, prefix, (_key, e) => fn(e));
   }
@@ -139,6 +147,26 @@ export class KvTable {
       return { ok: false, entry: existing };
     }
     return { ok: true, entry: this.set(tx, w) };
+  }
+
+  /**
+   * ?acquire with a session the caller has found valid. False when another session holds
+   * the key. A new holder bumps LockIndex; the holder itself may rewrite the value.
+   */
+  lock(tx: WriteTx, w: KvWrite & { session: string }): boolean {
+    const existing = this.rows.get(w.key);
+    if (existing && existing.session !== "" && existing.session !== w.session) return false;
+    const lockIndex = !existing ? 1 : existing.session === w.session ? existing.lockIndex : existing.lockIndex + 1;
+    this.set(tx, { ...w, lockIndex }, true);
+    return true;
+  }
+
+  /** ?release: only the holder's session may; the value is written, LockIndex kept. */
+  unlock(tx: WriteTx, w: KvWrite & { session: string }): boolean {
+    const existing = this.rows.get(w.key);
+    if (!existing || existing.session !== w.session) return false;
+    this.set(tx, { ...w, session: "", lockIndex: existing.lockIndex }, true);
+    return true;
   }
 
   /** Deletes one key; a missing key changes nothing and bumps no index. */
@@ -184,12 +212,28 @@ export class KvTable {
     const beforeIndex = this.tableIndex;
     this.rows.set(next.key, next);
     this.tableIndex = tx.index;
+    this.moveHolder(next.key, before?.session ?? "", next.session);
     tx.onAbort(() => {
       if (before) this.rows.set(next.key, before);
       else this.rows.delete(next.key);
+      this.moveHolder(next.key, next.session, before?.session ?? "");
       this.tableIndex = beforeIndex;
     });
     tx.touch(KVS, next.key);
+  }
+
+  private moveHolder(key: string, from: string, to: string): void {
+    if (from === to) return;
+    if (from !== "") {
+      const keys = this.holders.get(from);
+      keys?.delete(key);
+      if (keys?.size === 0) this.holders.delete(from);
+    }
+    if (to !== "") {
+      let keys = this.holders.get(to);
+      if (!keys) this.holders.set(to, (keys = new Set()));
+      keys.add(key);
+    }
   }
 
   private remove(tx: WriteTx, existing: KvEntry): void {
@@ -199,8 +243,10 @@ export class KvTable {
     this.rows.delete(key);
     this.graveyard.set(key, tx.index);
     this.tableIndex = tx.index;
+    this.moveHolder(key, existing.session, "");
     tx.onAbort(() => {
       this.rows.set(key, existing);
+      this.moveHolder(key, "", existing.session);
       if (tombBefore === undefined) this.graveyard.delete(key);
       else this.graveyard.set(key, tombBefore);
       this.tableIndex = beforeIndex;
@@ -216,7 +262,10 @@ export class KvTable {
 
   static restore(s: KvSnapshot): KvTable {
     const t = new KvTable();
-    for (const e of s.rows) t.rows.set(e.key, e);
+    for (const e of s.rows) {
+      t.rows.set(e.key, e);
+      t.moveHolder(e.key, "", e.session);
+    }
     for (const [key, index] of s.tombstones) t.graveyard.set(key, index);
     t.tableIndex = s.index;
     return t;

@@ -1,5 +1,8 @@
 import { CatalogTable, type CatalogSnapshot } from "./catalog.ts";
 import { KvTable, type KvSnapshot } from "./kvs.ts";
+import { LockDelay } from "./lock-delay.ts";
+import { destroySession } from "./session-ops.ts";
+import { SessionTable, type SessionSnapshot } from "./sessions.ts";
 import { WriteTx } from "./tx.ts";
 import { Notifier, WatchSet } from "./watch.ts";
 
@@ -8,26 +11,41 @@ import { Notifier, WatchSet } from "./watch.ts";
 // The FSM is its only writer; HTTP, DNS and RPC read through it.
 
 export interface StoreSnapshot {
-  version: 2;
+  version: 3;
   index: number;
   kvs: KvSnapshot;
   catalog: CatalogSnapshot;
+  sessions: SessionSnapshot;
 }
 
-/** Version 1 (the foundation's) had only the KV table. */
-type AnySnapshot = StoreSnapshot | { version: 1; index: number; kvs: KvSnapshot };
+/** Version 1 (the foundation's) had only the KV table; version 2 added the catalog. */
+type AnySnapshot =
+  | StoreSnapshot
+  | { version: 1; index: number; kvs: KvSnapshot }
+  | { version: 2; index: number; kvs: KvSnapshot; catalog: CatalogSnapshot };
 
 export class StateStore {
   readonly notifier = new Notifier();
   private appliedIndex = 0;
 
+  /** Not replicated: each server's own wall clock, enforced by the leader only (see LockDelay). */
+  readonly lockDelay: LockDelay;
+
   private constructor(
     readonly kv: KvTable,
     readonly catalog: CatalogTable,
-  ) {}
+    readonly sessions: SessionTable,
+    now: () => number,
+  ) {
+    this.lockDelay = new LockDelay(now);
+    catalog.onInvalidate = (tx, node, checkId) => {
+      const ids = checkId === undefined ? sessions.nodeSessions(undefined, node).sessions.map((x) => x.id) : sessions.linkedTo(node, checkId);
+      for (const id of ids) destroySession(this, tx, id);
+    };
+  }
 
-  static empty(): StateStore {
-    return new StateStore(new KvTable(), new CatalogTable());
+  static empty(now: () => number = Date.now): StateStore {
+    return new StateStore(new KvTable(), new CatalogTable(), new SessionTable(), now);
   }
 
   /** Highest Raft index applied to this store. */
@@ -67,13 +85,14 @@ export class StateStore {
   }
 
   snapshot(): StoreSnapshot {
-    return { version: 2, index: this.appliedIndex, kvs: this.kv.snapshot(), catalog: this.catalog.snapshot() };
+    return { version: 3, index: this.appliedIndex, kvs: this.kv.snapshot(), catalog: this.catalog.snapshot(), sessions: this.sessions.snapshot() };
   }
 
-  static restore(s: AnySnapshot): StateStore {
-    if (s.version !== 1 && s.version !== 2) throw new Error(`unsupported snapshot version ${String((s as { version: unknown }).version)}`);
-    const catalog = s.version === 2 ? CatalogTable.restore(s.catalog) : new CatalogTable();
-    const store = new StateStore(KvTable.restore(s.kvs), catalog);
+  static restore(s: AnySnapshot, now: () => number = Date.now): StateStore {
+    if (s.version !== 1 && s.version !== 2 && s.version !== 3) throw new Error(`unsupported snapshot version ${String((s as { version: unknown }).version)}`);
+    const catalog = s.version >= 2 ? CatalogTable.restore((s as { catalog: CatalogSnapshot }).catalog) : new CatalogTable();
+    const sessions = s.version === 3 ? SessionTable.restore(s.sessions) : new SessionTable();
+    const store = new StateStore(KvTable.restore(s.kvs), catalog, sessions, now);
     store.appliedIndex = s.index;
     return store;
   }

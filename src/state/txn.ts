@@ -1,4 +1,6 @@
-import type { KvEntry, KvTable } from "./kvs.ts";
+import { StateError } from "./errors.ts";
+import type { KvEntry } from "./kvs.ts";
+import { kvLock, kvUnlock, type SessionTables } from "./session-ops.ts";
 import type { WriteTx } from "./tx.ts";
 
 // /v1/txn KV verbs, run op by op inside one WriteTx. The first failing op aborts the whole
@@ -55,16 +57,16 @@ export class TxnAbort extends Error {
  * Runs every op, as Consul does, collecting every failure; returns the results or throws
  * TxnAbort with all errors (the store then rolls the whole transaction back).
  */
-export function runKvTxn(kv: KvTable, tx: WriteTx | undefined, ops: readonly KvTxnOp[]): KvEntry[] {
+export function runKvTxn(t: SessionTables, tx: WriteTx | undefined, ops: readonly KvTxnOp[]): KvEntry[] {
   const results: KvEntry[] = [];
   const errors: TxnError[] = [];
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     try {
       if (op.key === "" && op.verb !== "delete-tree") throw new OpError("Must provide key");
-      results.push(...runOp(kv, tx, op));
+      results.push(...runOp(t, tx, op));
     } catch (err) {
-      if (!(err instanceof OpError)) throw err;
+      if (!(err instanceof OpError || err instanceof StateError)) throw err;
       errors.push({ opIndex: i, what: err.message });
     }
   }
@@ -74,7 +76,8 @@ export function runKvTxn(kv: KvTable, tx: WriteTx | undefined, ops: readonly KvT
 
 class OpError extends Error {}
 
-function runOp(kv: KvTable, tx: WriteTx | undefined, op: KvTxnOp): KvEntry[] {
+function runOp(t: SessionTables, tx: WriteTx | undefined, op: KvTxnOp): KvEntry[] {
+  const kv = t.kv;
   const key = op.key;
   const write = (): WriteTx => {
     if (!tx) throw new Error(`assertion failed: write verb ${op.verb} in a read-only transaction`);
@@ -90,10 +93,11 @@ function runOp(kv: KvTable, tx: WriteTx | undefined, op: KvTxnOp): KvEntry[] {
       return [blank(r.entry!)];
     }
     case "lock":
+      if (!kvLock(t, write(), op)) throw new OpError(`failed to lock key "${key}", lock is already held`);
+      return [blank(current()!)];
     case "unlock":
-      // Sessions arrive with their own table; until then no session id can be valid.
-      if (op.session === "") throw new OpError("missing session");
-      throw new OpError(`invalid session "${op.session}"`);
+      if (!kvUnlock(t, write(), op)) throw new OpError(`failed to unlock key "${key}", lock isn't held, or is held by another session`);
+      return [blank(current()!)];
     case "get": {
       const e = current();
       if (!e) throw new OpError(`key "${key}" doesn't exist`);

@@ -1,42 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { CatalogError } from "../../src/state/catalog.ts";
-import { type CheckInput, emptyDefinition, type RegisterRequest, type ServiceInput } from "../../src/state/catalog-types.ts";
+import type { RegisterRequest } from "../../src/state/catalog-types.ts";
 import { StateStore } from "../../src/state/store.ts";
+import { chk, node, svc } from "./fixtures.ts";
 
-const node = (name: string, extra: Partial<RegisterRequest> = {}): RegisterRequest => ({
-  node: name,
-  id: "",
-  address: "127.0.0.1",
-  datacenter: "dc1",
-  taggedAddresses: {},
-  nodeMeta: {},
-  skipNodeUpdate: false,
-  service: undefined,
-  checks: [],
-  ...extra,
-});
-const svc = (id: string, name = id, tags: string[] = []): ServiceInput => ({
-  id,
-  service: name,
-  tags,
-  address: "",
-  taggedAddresses: {},
-  meta: {},
-  port: 80,
-  weights: { passing: 1, warning: 1 },
-  enableTagOverride: false,
-});
-const chk = (nodeName: string, checkId: string, status: CheckInput["status"], serviceId = ""): CheckInput => ({
-  node: nodeName,
-  checkId,
-  name: checkId,
-  status,
-  notes: "",
-  output: "",
-  serviceId,
-  type: "ttl",
-  definition: emptyDefinition(),
-});
 const reg = (s: StateStore, idx: number, req: RegisterRequest) => s.write(idx, (tx) => s.catalog.register(tx, req));
 
 describe("catalog table", () => {

@@ -16,7 +16,7 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 describe("KV transactions", () => {
   test("writes answer entries without values; gets with them; deletes answer nothing", () => {
     const s = StateStore.empty();
-    const r = s.write(1, (tx) => runKvTxn(s.kv, tx, [op("set", "a", { value: bytes("x") }), op("get", "a"), op("delete", "zz")]));
+    const r = s.write(1, (tx) => runKvTxn(s, tx, [op("set", "a", { value: bytes("x") }), op("get", "a"), op("delete", "zz")]));
     expect(r.map((e) => [e.key, e.value === null])).toEqual([
       ["a", true],
       ["a", false],
@@ -29,7 +29,7 @@ describe("KV transactions", () => {
     let errors: unknown;
     try {
       s.write(2, (tx) =>
-        runKvTxn(s.kv, tx, [
+        runKvTxn(s, tx, [
           op("set", "b", { value: bytes("2") }),
           op("cas", "a", { index: 99 }),
           op("check-index", "a", { index: 7 }),
@@ -64,7 +64,7 @@ describe("KV transactions", () => {
   test("get-or-empty echoes a missing key; get-tree lists with values", () => {
     const s = StateStore.empty();
     s.write(1, (tx) => s.kv.set(tx, { key: "t/1", flags: 0n, value: bytes("v") }));
-    const r = runKvTxn(s.kv, undefined, [op("get-or-empty", "nope", { index: 4 }), op("get-tree", "t/")]);
+    const r = runKvTxn(s, undefined, [op("get-or-empty", "nope", { index: 4 }), op("get-tree", "t/")]);
     expect(r[0]).toMatchObject({ key: "nope", value: null, modifyIndex: 4 });
     expect(Buffer.from(r[1]!.value!).toString()).toBe("v");
   });

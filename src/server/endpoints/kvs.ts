@@ -71,7 +71,7 @@ export class KvsEndpoint {
       await this.server.readBarrier(q.consistency);
       const store = this.server.store;
       try {
-        return { meta: queryMeta(this.server, store.index, q), outcome: { ok: true, results: runKvTxn(store.kv, undefined, ops) } };
+        return { meta: queryMeta(this.server, store.index, q), outcome: { ok: true, results: runKvTxn(store, undefined, ops) } };
       } catch (err) {
         if (err instanceof TxnAbort) return { meta: queryMeta(this.server, store.index, q), outcome: { ok: false, errors: err.errors } };
         throw err;
