@@ -18,6 +18,7 @@ import { CatalogEndpoint } from "../server/endpoints/catalog.ts";
 import { HealthEndpoint } from "../server/endpoints/health.ts";
 import { KvsEndpoint } from "../server/endpoints/kvs.ts";
 import { OperatorEndpoint } from "../server/endpoints/operator.ts";
+import { SessionEndpoint } from "../server/endpoints/session.ts";
 import { RpcClient, type ServerAddr } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
 import type { Message } from "../raft/core/types.ts";
@@ -73,6 +74,7 @@ export class Agent {
   private kvEndpoint: KvsEndpoint | undefined;
   private catalogEndpoint: CatalogEndpoint | undefined;
   private healthEndpoint: HealthEndpoint | undefined;
+  private sessionEndpoint: SessionEndpoint | undefined;
   private statusEndpoint: StatusApi | undefined;
   private operatorEndpoint: OperatorEndpoint | undefined;
   private rpcServer: RpcServer | undefined;
@@ -179,6 +181,7 @@ export class Agent {
         "Catalog",
       );
       this.healthEndpoint = cluster.forwarding(new HealthEndpoint(this.server), "Health");
+      this.sessionEndpoint = cluster.forwarding(new SessionEndpoint(this.server, c.sessionTtlMinMs), "Session");
       this.statusEndpoint = { leader: async () => this.server?.leaderAddr ?? "", peers: async () => cluster.peers() };
       this.operatorEndpoint = cluster.forwarding(
         new OperatorEndpoint(this.server, {
@@ -194,6 +197,7 @@ export class Agent {
       this.kvEndpoint = this.rpcClient.proxy<KvsEndpoint>("KVS");
       this.catalogEndpoint = this.rpcClient.proxy<CatalogEndpoint>("Catalog");
       this.healthEndpoint = this.rpcClient.proxy<HealthEndpoint>("Health");
+      this.sessionEndpoint = this.rpcClient.proxy<SessionEndpoint>("Session");
       this.statusEndpoint = this.rpcClient.proxy<StatusApi>("Status");
       this.operatorEndpoint = this.rpcClient.proxy<OperatorEndpoint>("Operator");
     }
@@ -215,6 +219,7 @@ export class Agent {
         KVS: { target: () => this.kvEndpoint, methods: ["get", "list", "listKeys", "apply", "txn"] },
         Catalog: { target: () => this.catalogEndpoint, methods: ["register", "deregister", "datacenters", "listNodes", "listServices", "serviceNodes", "nodeServices"] },
         Health: { target: () => this.healthEndpoint, methods: ["nodeChecks", "serviceChecks", "serviceNodes", "checksInState"] },
+        Session: { target: () => this.sessionEndpoint, methods: ["create", "destroy", "renew", "get", "list", "nodeSessions"] },
         Status: { target: () => this.statusEndpoint, methods: ["leader", "peers"] },
         Operator: { target: () => this.operatorEndpoint, methods: ["raftGetConfiguration", "raftRemovePeerById", "raftRemovePeerByAddress", "transferLeader", "serverHealth"] },
         Internal: { target: () => this.internalEndpoint, methods: ["keyringOperation", "eventFire"] },
@@ -625,6 +630,11 @@ export class Agent {
   health(): HealthEndpoint {
     if (!this.healthEndpoint) throw new ConsulError(500, "No known Consul servers");
     return this.healthEndpoint;
+  }
+
+  session(): SessionEndpoint {
+    if (!this.sessionEndpoint) throw new ConsulError(500, "No known Consul servers");
+    return this.sessionEndpoint;
   }
 
   status(): StatusApi {

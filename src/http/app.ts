@@ -11,6 +11,7 @@ import { operatorRaftRoutes } from "./operator-raft.ts";
 import { healthRoutes } from "./health.ts";
 import { flag } from "./query.ts";
 import { text } from "./respond.ts";
+import { sessionRoutes } from "./session.ts";
 import { status } from "./status.ts";
 import { txnRoutes } from "./txn.ts";
 
@@ -27,6 +28,7 @@ export function createApp(agent: Agent): Hono<AgentEnv> {
   });
   app.route("/v1/kv", kv);
   app.route("/v1/txn", txnRoutes);
+  app.route("/v1/session", sessionRoutes);
   app.route("/v1/status", status);
   app.route("/v1/agent", agentRoutes);
   app.route("/v1/catalog", catalogRoutes);

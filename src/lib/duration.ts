@@ -78,3 +78,25 @@ function trimFraction(n: number): string {
   // Go prints up to 9 fractional digits with trailing zeros removed.
   return n.toFixed(9).replace(/\.?0+$/, "");
 }
+
+/**
+ * The error Go's time.ParseDuration gives for `text`, or undefined if it parses. Consul
+ * passes these through verbatim (`Session TTL 'x' invalid: time: unknown unit ...`).
+ */
+export function durationError(text: string): string | undefined {
+  const quoted = JSON.stringify(text);
+  const invalid = `time: invalid duration ${quoted}`;
+  let s = text.replace(/^[-+]/, "");
+  if (s === "0") return undefined;
+  if (s === "") return invalid;
+  while (s !== "") {
+    const num = /^(\d*)(?:\.(\d*))?/.exec(s)!;
+    if (num[1] === "" && !num[2]) return invalid;
+    s = s.slice(num[0].length);
+    const unit = /^[^.\d]*/.exec(s)![0];
+    if (unit === "") return `time: missing unit in duration ${quoted}`;
+    if (!(unit in unitNs)) return `time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`;
+    s = s.slice(unit.length);
+  }
+  return parseDurationNs(text) === undefined ? invalid : undefined;
+}

@@ -10,12 +10,14 @@ import { type Command, encodeCommand } from "./commands.ts";
 import { type ApplyResult, Fsm } from "./fsm.ts";
 import { SERF_CHECK_ID } from "../state/catalog-types.ts";
 import { type Member, reconcileMember } from "./leader.ts";
+import type { Session } from "../state/sessions.ts";
+import { SessionTimers } from "./session-timers.ts";
 
 // The server role: Raft + FSM + state store. Writes go through the log on the leader; reads
 // are answered from the store after a barrier that makes them linearizable (the leader lease,
 // or a ReadIndex round for ?consistent), or at once with ?stale on any server. A follower
 // refuses with NotLeaderError and the agent forwards the call to the leader. Leader duties
-// that need the log (membership reconcile, tombstone GC) live here too.
+// that need the log (membership reconcile, tombstone GC, session TTLs) live here too.
 
 export interface ServerOptions {
   nodeName: string;
@@ -60,6 +62,9 @@ export const RPC_HOLD_TIMEOUT_MS = 7000;
 const TOMBSTONE_GRANULARITY_MS = 30_000;
 /** Consul's reconcile_interval: a full pass even when no member event arrived. */
 const RECONCILE_INTERVAL_MS = 60_000;
+/** An expired session whose destroy fails is retried this often, backing off from the base. */
+const INVALIDATE_ATTEMPTS = 6;
+const INVALIDATE_RETRY_BASE_MS = 1_000;
 
 export class Server {
   private readonly fsm = new Fsm();
@@ -69,6 +74,8 @@ export class Server {
   private reconciling: Promise<void> | undefined;
   /** (time, index) marks: tombstones at or below a mark older than the TTL may go. */
   private readonly tombstoneMarks: Array<{ atMs: number; index: number }> = [];
+  private readonly sessionTimers = new SessionTimers((id) => void this.expireSession(id));
+  private stopped = false;
 
   constructor(private readonly opts: ServerOptions) {
     const prng = Prng.fromEntropy();
@@ -83,7 +90,12 @@ export class Server {
       send: opts.send,
       nameOf: (id) => (id === opts.nodeId ? opts.nodeName : opts.nameOf(id)),
       onLeaderChange: (_leader, isLeader) => {
-        if (isLeader) void this.reconcile();
+        if (isLeader) {
+          void this.reconcile();
+          void this.startSessionTimers();
+        } else {
+          this.sessionTimers.clearAll();
+        }
       },
       snapshotThreshold: opts.snapshotThreshold,
       trailingLogs: opts.trailingLogs,
@@ -109,6 +121,8 @@ export class Server {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.sessionTimers.clearAll();
     if (this.gcTimer) clearInterval(this.gcTimer);
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     await this.raft.stop();
@@ -142,6 +156,10 @@ export class Server {
   get lastContactMs(): number {
     const ms = this.raft.lastContactMs;
     return Number.isFinite(ms) ? ms : 0;
+  }
+
+  get logger(): ServerOptions["logger"] {
+    return this.opts.logger;
   }
 
   get raftStats(): RaftNode["stats"] {
@@ -239,6 +257,40 @@ export class Server {
       }
     })();
     return this.reconciling;
+  }
+
+  /** Leader duty: a session created or renewed here (re)starts its TTL timer. */
+  resetSessionTimer(s: Pick<Session, "id" | "ttl">): void {
+    if (this.raft.isLeader) this.sessionTimers.reset(s);
+  }
+
+  clearSessionTimer(id: string): void {
+    this.sessionTimers.clear(id);
+  }
+
+  /**
+   * A new leader times every session afresh, once its store has every committed write (a
+   * session created under the last leader must not be missed).
+   */
+  private async startSessionTimers(): Promise<void> {
+    if (!(await this.raft.waitLeader(RPC_HOLD_TIMEOUT_MS)) || this.stopped) return;
+    for (const s of this.store.sessions.list(undefined).sessions) this.sessionTimers.reset(s);
+  }
+
+  /** A TTL ran out: destroy the session through the log, retrying while we lead. */
+  private async expireSession(id: string): Promise<void> {
+    for (let attempt = 0; attempt < INVALIDATE_ATTEMPTS; attempt++) {
+      if (this.stopped || !this.raft.isLeader || !this.store.sessions.get(undefined, id).session) return;
+      try {
+        await this.apply({ type: "session-destroy", id });
+        return;
+      } catch (err) {
+        if (err instanceof NotLeaderError) return;
+        this.opts.logger.warn(`session TTL: invalidation of ${id} failed: ${(err as Error).message}`);
+      }
+      await Bun.sleep(INVALIDATE_RETRY_BASE_MS * 2 ** attempt);
+    }
+    this.opts.logger.error(`session TTL: maximum revoke attempts reached for session ${id}`);
   }
 
   private async tombstoneGc(): Promise<void> {

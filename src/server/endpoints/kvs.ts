@@ -59,10 +59,22 @@ export class KvsEndpoint {
     return { meta: r.meta, keys: r.value };
   }
 
-  /** Set/CAS/delete: true or false as Consul answers (CAS outcome; plain ops are true). */
+  /** Set/CAS/delete/lock/unlock: true or false as Consul answers (plain ops are true). */
   async apply(args: KvWriteArgs): Promise<boolean> {
+    if (args.op === "lock" && this.inLockDelay(args.key)) return false;
     const result = await this.server.apply({ type: "kv", ...args });
     return result === true;
+  }
+
+  /**
+   * Lock-delay is wall-clock time, so it is enforced here on the leader before anything is
+   * proposed, never while applying (replicas would disagree about the clock).
+   */
+  private inLockDelay(key: string): boolean {
+    const until = this.server.store.lockDelay.expiration(key);
+    if (until === undefined) return false;
+    this.server.logger.warn(`kvs: Rejecting lock of key due to lock-delay: key=${key} expire_time=${new Date(until).toISOString()}`);
+    return true;
   }
 
   /** A read-only transaction is answered from the store; any write goes through the log. */
@@ -77,6 +89,8 @@ export class KvsEndpoint {
         throw err;
       }
     }
+    const delayed = ops.flatMap((op, i) => (op.verb === "lock" && this.inLockDelay(op.key) ? [{ opIndex: i, what: `failed to lock key "${op.key}" due to lock delay` }] : []));
+    if (delayed.length > 0) return { meta: undefined, outcome: { ok: false, errors: delayed } };
     const outcome = (await this.server.apply({ type: "txn", ops })) as TxnOutcome;
     return { meta: undefined, outcome };
   }
