@@ -233,30 +233,34 @@ export class Server {
 
   /** Leader duty: bring the catalog in line with membership. One pass at a time. */
   reconcile(): Promise<void> {
-    this.reconciling ??= (async () => {
-      try {
-        if (!this.raft.isLeader) return;
-        const members = this.opts.members();
-        for (const m of members) {
-          const action = reconcileMember(this.store, m, this.opts.datacenter);
-          if (!action) continue;
-          if (action.type === "register") await this.apply({ type: "register", ...action.req });
-          else await this.apply({ type: "deregister", node: action.node, serviceId: "", checkId: "" });
-        }
-        // Nodes gossip has reaped (or never knew) but the catalog still links to serfHealth.
-        const known = new Set(members.map((m) => m.name.toLowerCase()));
-        for (const c of this.store.catalog.checksInState(undefined, "any").checks) {
-          if (c.checkId === SERF_CHECK_ID && !known.has(c.node.toLowerCase())) {
-            await this.apply({ type: "deregister", node: c.node, serviceId: "", checkId: "" });
-          }
-        }
-      } catch (err) {
-        this.opts.logger.warn(`failed to reconcile members: ${(err as Error).message}`);
-      } finally {
-        this.reconciling = undefined;
-      }
-    })();
+    // Cleared in a callback, never inside the pass: a pass that returns at once (not leader)
+    // would clear before this assignment and leave a settled promise here for good.
+    this.reconciling ??= this.reconcilePass().finally(() => {
+      this.reconciling = undefined;
+    });
     return this.reconciling;
+  }
+
+  private async reconcilePass(): Promise<void> {
+    try {
+      if (!this.raft.isLeader) return;
+      const members = this.opts.members();
+      for (const m of members) {
+        const action = reconcileMember(this.store, m, this.opts.datacenter);
+        if (!action) continue;
+        if (action.type === "register") await this.apply({ type: "register", ...action.req });
+        else await this.apply({ type: "deregister", node: action.node, serviceId: "", checkId: "" });
+      }
+      // Nodes gossip has reaped (or never knew) but the catalog still links to serfHealth.
+      const known = new Set(members.map((m) => m.name.toLowerCase()));
+      for (const c of this.store.catalog.checksInState(undefined, "any").checks) {
+        if (c.checkId === SERF_CHECK_ID && !known.has(c.node.toLowerCase())) {
+          await this.apply({ type: "deregister", node: c.node, serviceId: "", checkId: "" });
+        }
+      }
+    } catch (err) {
+      this.opts.logger.warn(`failed to reconcile members: ${(err as Error).message}`);
+    }
   }
 
   /** Leader duty: a session created or renewed here (re)starts its TTL timer. */
