@@ -76,7 +76,8 @@ export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: 
   return agent;
 }
 
-async function leaderOf(url: string): Promise<string> {
+/** The leader's RPC address as the agent at `url` reports it; "" when none or unreachable. */
+export async function leaderOf(url: string): Promise<string> {
   try {
     const r = await fetch(`${url}/v1/status/leader`);
     return r.ok ? ((await r.json()) as string) : "";

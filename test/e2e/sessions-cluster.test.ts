@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupTempDirs, type RunningAgent, startAgent, tempDir, waitFor } from "./harness.ts";
+import { cleanupTempDirs, type RunningAgent, leaderOf, startAgent, tempDir, waitFor } from "./harness.ts";
 
 // Sessions on three real servers (127.0.0.161-163, session_ttl_min 1s): created through a
 // follower with the default serfHealth check, and timed again by the next leader after the
@@ -15,17 +15,14 @@ afterAll(async () => {
   cleanupTempDirs();
 });
 
-const leaderOf = async (ip: string): Promise<string> => {
-  const r = await fetch(`http://${ip}:8500/v1/status/leader`).catch(() => undefined);
-  return r?.ok ? ((await r.json()) as string) : "";
-};
+const leaderAt = (ip: string): Promise<string> => leaderOf(`http://${ip}:8500`);
 
 test("a follower creates a TTL session; after the leader is killed the new leader expires it at TTL x 2", async () => {
   const conf = join(tempDir(), "sessions.json");
   writeFileSync(conf, JSON.stringify({ session_ttl_min: "1s" }));
   const args = ["-server", "-bootstrap-expect", "3", "-retry-join", IPS[0]!, "-retry-interval", "1s", "-config-file", conf];
   agents.push(...(await Promise.all(IPS.map((ip, i) => startAgent(ip, { node: `s${i}`, args })))));
-  const leader = await leaderOf(IPS[0]!);
+  const leader = await leaderAt(IPS[0]!);
   const follower = IPS.find((ip) => `${ip}:8300` !== leader)!;
   const u = `http://${follower}:8500`;
 
@@ -41,7 +38,7 @@ test("a follower creates a TTL session; after the leader is killed the new leade
   expect(await (await fetch(`${u}/v1/kv/cluster/lead?acquire=${ID}`, { method: "PUT", body: "x" })).json()).toBe(true);
 
   agents.find((a) => `${a.ip}:8300` === leader)!.proc.kill("SIGKILL");
-  await waitFor(async () => !["", leader].includes(await leaderOf(follower)), 15_000, () => "no new leader");
+  await waitFor(async () => !["", leader].includes(await leaderAt(follower)), 15_000, () => "no new leader");
   const elected = Date.now();
   const info = async () => (await (await fetch(`${u}/v1/session/info/${ID}`)).json()) as unknown[];
   expect(await info()).toHaveLength(1);
