@@ -17,6 +17,9 @@ export interface SessionTables {
 }
 
 export function createSession(t: SessionTables, tx: WriteTx, input: SessionInput): Session {
+  // The leader draws IDs unused; refusing a repeat (rather than crashing) keeps a bad
+  // proposal from stopping every replica that applies it.
+  if (t.sessions.get(undefined, input.id).session) throw new StateError(`Session ID '${input.id}' already exists`);
   if (!t.catalog.getNode(undefined, input.node)) throw new StateError("Missing node registration");
   for (const checkId of sessionCheckIds(input)) {
     const check = t.catalog.getCheck(input.node, checkId);

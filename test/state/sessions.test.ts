@@ -59,8 +59,10 @@ describe("sessions", () => {
     expect(err(session("a", { checks: ["bad"] }))).toBe("Check 'bad' is in critical state");
     expect(s.sessions.size).toBe(0);
     expect(err(session("a", { node: "N1" }))).toBe("created");
+    expect(err(session("a"))).toBe("Session ID 'a' already exists");
     const got = s.sessions.get(undefined, "a").session!;
     expect(got).toMatchObject({ id: "a", node: "N1", createIndex: 6, modifyIndex: 6 });
+    expect(s.index).toBe(7); // the refused repeat still applied its index
     expect(s.sessions.nodeSessions(undefined, "n1").sessions.map((x) => x.id)).toEqual(["a"]);
     expect(s.sessions.get(undefined, "zzz")).toEqual({ index: 6, session: undefined });
   });
