@@ -12,6 +12,8 @@ export type Endpoints = Record<string, { target: () => object | undefined; metho
 interface Conn {
   proto: number | undefined;
   reader: FrameReader;
+  /** Bytes the socket did not take yet: Bun's socket writes only what fits, the rest is ours to keep. */
+  unsent: Uint8Array[];
 }
 
 export class RpcServer {
@@ -30,9 +32,10 @@ export class RpcServer {
       port,
       socket: {
         open: (s: Socket<Conn>) => {
-          s.data = { proto: undefined, reader: new FrameReader() };
+          s.data = { proto: undefined, reader: new FrameReader(), unsent: [] };
         },
         data: (s: Socket<Conn>, chunk: Uint8Array) => this.onData(s, chunk),
+        drain: (s: Socket<Conn>) => flush(s),
         error: () => {},
       },
     });
@@ -69,7 +72,7 @@ export class RpcServer {
       s.end();
       return;
     }
-    for (const r of requests) void this.dispatch(r as RpcRequest).then((res) => s.write(frame(res)));
+    for (const r of requests) void this.dispatch(r as RpcRequest).then((res) => send(s, frame(res)));
   }
 
   private async dispatch(req: RpcRequest): Promise<RpcResponse> {
@@ -88,5 +91,28 @@ export class RpcServer {
       this.logger.warn(`rpc: ${req.method} failed: ${(err as Error).stack ?? String(err)}`);
       return { seq: req.seq, error: { status: 500, message: (err as Error).message } };
     }
+  }
+}
+
+/** Writes in order: after whatever is still queued, and queues what the socket does not take. */
+function send(s: Socket<Conn>, bytes: Uint8Array): void {
+  s.data.unsent.push(bytes);
+  if (s.data.unsent.length === 1) flush(s);
+}
+
+function flush(s: Socket<Conn>): void {
+  const q = s.data.unsent;
+  while (q.length > 0) {
+    const head = q[0]!;
+    const n = s.write(head);
+    if (n < 0) {
+      q.length = 0; // closed: nobody is left to read it
+      return;
+    }
+    if (n < head.length) {
+      q[0] = head.subarray(n);
+      return; // the rest goes when Bun calls drain
+    }
+    q.shift();
   }
 }
