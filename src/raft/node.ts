@@ -18,6 +18,12 @@ export interface StateMachine {
   /** Captures the state synchronously, at the call; the bytes may be produced later. */
   snapshot(): Uint8Array | Promise<Uint8Array>;
   restore(data: Uint8Array): void;
+  /**
+   * Raft index of the last entry that replaced the whole state (a user restore), if any: a
+   * snapshot past it is taken at once, so the log can let that large entry go and a restart
+   * does not replay it.
+   */
+  readonly replacedAt?: number;
 }
 
 export type ReadMode = "default" | "consistent";
@@ -203,6 +209,11 @@ export class RaftNode {
   /** The log index of configuration(): what Consul's raft/configuration calls its Index. */
   configurationIndex(): number {
     return this.core.configIndex();
+  }
+
+  /** Term of the last applied entry: with appliedIndex, where the FSM's state stands. */
+  get appliedTerm(): number {
+    return this.lastAppliedTerm;
   }
 
   progress(): ProgressView[] {
@@ -458,7 +469,8 @@ export class RaftNode {
    */
   private maybeSnapshot(): void {
     const applied = this.appliedIndex;
-    if (this.snapshotting || applied - this.snapshotIndex < this.opts.snapshotThreshold) return;
+    const replaced = (this.opts.fsm.replacedAt ?? 0) > this.snapshotIndex;
+    if (this.snapshotting || (applied - this.snapshotIndex < this.opts.snapshotThreshold && !replaced)) return;
     const term = this.lastAppliedTerm;
     const config = this.core.appliedConfig();
     const overtaken = (): boolean => this.stopped || this.snapshotIndex >= applied;

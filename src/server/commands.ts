@@ -4,9 +4,9 @@ import type { SessionInput } from "../state/sessions.ts";
 import type { KvTxnOp } from "../state/txn.ts";
 
 // Log commands: typed, versioned records. The first byte names the type (as Consul's
-// structs.MessageType does), the rest is msgpack. A type with the high bit set may be
-// skipped by an older binary that does not know it; any other unknown type is a crash,
-// because applying a log partially would make replicas diverge.
+// structs.MessageType does), the rest is msgpack, except a restore's: its raw state. A
+// type with the high bit set may be skipped by an older binary that does not know it; any
+// other unknown type is a crash, because applying a log partially would make replicas diverge.
 
 export const IGNORE_UNKNOWN_FLAG = 0x80;
 
@@ -20,21 +20,29 @@ export type Command =
   | ({ type: "deregister" } & DeregisterRequest)
   // The leader draws the session ID before proposing: applying must not make one up.
   | { type: "session-create"; session: SessionInput }
-  | { type: "session-destroy"; id: string };
+  | { type: "session-destroy"; id: string }
+  /** A user's snapshot restore: `state` (Fsm.snapshot() bytes) replaces the whole store. */
+  | { type: "restore"; state: Uint8Array };
 
 export type CommandType = Command["type"];
 
-const codes: Record<CommandType, number> = { kv: 1, txn: 2, "tombstone-reap": 3, register: 4, deregister: 5, "session-create": 6, "session-destroy": 7 };
+const codes: Record<CommandType, number> = { kv: 1, txn: 2, "tombstone-reap": 3, register: 4, deregister: 5, "session-create": 6, "session-destroy": 7, restore: 8 };
 const typesByCode = new Map<number, CommandType>(Object.entries(codes).map(([t, c]) => [c, t as CommandType]));
 
 // bigint survives as uint64; records off so the format is plain msgpack maps.
 const packr = new Packr({ useRecords: false, int64AsType: "bigint" } as ConstructorParameters<typeof Packr>[0]);
 
 export function encodeCommand(cmd: Command): Uint8Array {
+  // A restore carries the whole state: its bytes follow the type byte as they are, since
+  // msgpack would only copy them once more (slowly, at hundreds of megabytes).
+  if (cmd.type === "restore") return withType(codes.restore, cmd.state);
   const { type, ...body } = cmd;
-  const payload = packr.pack(body);
+  return withType(codes[type], packr.pack(body));
+}
+
+function withType(code: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(payload.length + 1);
-  out[0] = codes[type];
+  out[0] = code;
   out.set(payload, 1);
   return out;
 }
@@ -46,6 +54,7 @@ export function decodeCommand(data: Uint8Array): Command | undefined {
     if (code & IGNORE_UNKNOWN_FLAG) return undefined;
     throw new Error(`assertion failed: unknown log command type ${code}`);
   }
+  if (type === "restore") return { type, state: data.subarray(1) };
   return { type, ...(packr.unpack(data.subarray(1)) as object) } as Command;
 }
 

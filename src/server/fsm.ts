@@ -12,7 +12,9 @@ import { type Command, decodeCommand, packValueYielding, unpackValue } from "./c
 
 export type ApplyResult = boolean | number | string | TxnOutcome | KvEntry | Error | undefined;
 
-type Handlers = { [T in Command["type"]]: (s: StateStore, c: Extract<Command, { type: T }>, index: number) => ApplyResult };
+/** Every command but restore, which replaces the store rather than writing to it. */
+type StoreCommand = Exclude<Command, { type: "restore" }>;
+type Handlers = { [T in StoreCommand["type"]]: (s: StateStore, c: Extract<StoreCommand, { type: T }>, index: number) => ApplyResult };
 
 const handlers: Handlers = {
   kv: (s, c, index) =>
@@ -71,27 +73,43 @@ function userWrite(s: StateStore, index: number, fn: (tx: WriteTx) => ApplyResul
   }
 }
 
+/** What Fsm.snapshot() encodes: the store, and how far its indexes run ahead of the log. */
+type FsmSnapshot = StoreSnapshot & { indexOffset?: number };
+
 export class Fsm {
   private current = StateStore.empty();
+  /**
+   * Store index = Raft index + indexOffset. A restored snapshot may come from a cluster
+   * further along than this log; its rows keep their indexes (as Consul's do), and the store
+   * continues after them so no index ever goes backwards. Consul's Raft jumps its log index
+   * instead; ours stays contiguous and the store carries the difference.
+   */
+  private indexOffset = 0;
+  private restoredAtIndex = 0;
 
   get store(): StateStore {
     return this.current;
   }
 
-  /** Applies one committed command entry at `index`. */
+  /** Applies one committed command entry at Raft index `index`. */
   apply(index: number, data: Uint8Array): ApplyResult {
     const cmd = decodeCommand(data);
+    const at = index + this.indexOffset;
     if (!cmd) {
-      this.current.skip(index);
+      this.current.skip(at);
       return undefined;
     }
-    const handler = handlers[cmd.type] as (s: StateStore, c: Command, i: number) => ApplyResult;
-    return handler(this.current, cmd, index);
+    if (cmd.type === "restore") {
+      this.install(decodeState(cmd.state), index);
+      return true;
+    }
+    const handler = handlers[cmd.type] as (s: StateStore, c: StoreCommand, i: number) => ApplyResult;
+    return handler(this.current, cmd, at);
   }
 
   /** Entries that carry no command (leader no-ops, configuration) still advance the index. */
   skip(index: number): void {
-    this.current.skip(index);
+    this.current.skip(index + this.indexOffset);
   }
 
   /**
@@ -99,14 +117,49 @@ export class Fsm {
    * list of references), encoded afterwards a slice at a time so requests keep flowing.
    */
   snapshot(): Promise<Uint8Array> {
-    return packValueYielding(this.current.snapshot());
+    const snap: FsmSnapshot = this.current.snapshot();
+    if (this.indexOffset !== 0) snap.indexOffset = this.indexOffset;
+    return packValueYielding(snap);
   }
 
-  /** Replaces the whole store; queries blocked on the old one wake and re-run. */
+  /** Replaces the whole store from a Raft snapshot; queries blocked on the old one wake and re-run. */
   restore(data: Uint8Array): void {
-    const next = StateStore.restore(unpackValue<StoreSnapshot>(data));
+    const snap = unpackValue<FsmSnapshot>(data);
+    this.indexOffset = snap.indexOffset ?? 0;
+    this.swap(StateStore.restore(snap));
+  }
+
+  /** Raft index of the last user restore: the log holds the whole state in that one entry. */
+  get replacedAt(): number {
+    return this.restoredAtIndex;
+  }
+
+  private install(next: StateStore, index: number): void {
+    const at = Math.max(index + this.indexOffset, next.index + 1);
+    this.indexOffset = at - index;
+    next.skip(at);
+    this.swap(next);
+    this.restoredAtIndex = index;
+  }
+
+  private swap(next: StateStore): void {
     const old = this.current;
     this.current = next;
     old.abandon();
+  }
+}
+
+/**
+ * Decodes state bytes (a Raft snapshot or an archive's state.bin) into a store, or throws a
+ * one-line reason. The leader calls it before proposing a restore, so a bad state.bin never
+ * reaches the log, where failing to apply it would stop every server.
+ */
+export function decodeState(state: Uint8Array): StateStore {
+  try {
+    const snap = unpackValue<FsmSnapshot>(state);
+    if (typeof snap !== "object" || snap === null || typeof (snap as { version?: unknown }).version !== "number") throw new Error("no version");
+    return StateStore.restore(snap);
+  } catch (err) {
+    throw new Error(`state.bin is not in tsc's state encoding (${(err as Error).message})`);
   }
 }

@@ -29,7 +29,8 @@ export interface QueryResult<T> {
 /**
  * Runs `query` once if no index was given; otherwise re-runs it each time one of its
  * watches fires until its index passes `minIndex` or the wait expires (then answers with
- * the unchanged result, as Consul does). A store swap (snapshot restore) fires every watch.
+ * the unchanged result, as Consul does). A store swap (snapshot restore) fires every watch
+ * and answers at once from the new store.
  * Rules for `query`: register watches for everything it reads; return index >= 1 when it can.
  */
 export async function blockingQuery<T>(
@@ -50,7 +51,9 @@ export async function blockingQuery<T>(
       return clampIndex(result);
     }
     const fired = await ws.wait(remaining, signal);
-    if (!fired) return clampIndex(query(store(), undefined));
+    // A snapshot restore replaced the store: answer from the new one now, whatever its index
+    // (it may be lower; clients start over then), as Consul returns on an abandoned store.
+    if (!fired || store() !== s) return clampIndex(query(store(), undefined));
   }
 }
 

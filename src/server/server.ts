@@ -7,7 +7,7 @@ import { RaftNode } from "../raft/node.ts";
 import type { Consistency } from "./query.ts";
 import type { StateStore } from "../state/store.ts";
 import { type Command, encodeCommand } from "./commands.ts";
-import { type ApplyResult, Fsm } from "./fsm.ts";
+import { type ApplyResult, decodeState, Fsm } from "./fsm.ts";
 import { SERF_CHECK_ID } from "../state/catalog-types.ts";
 import { type Member, reconcileMember } from "./leader.ts";
 import type { Session } from "../state/sessions.ts";
@@ -73,7 +73,9 @@ export class Server {
   private reconcileTimer: ReturnType<typeof setInterval> | undefined;
   private reconciling: Promise<void> | undefined;
   /** (time, index) marks: tombstones at or below a mark older than the TTL may go. */
-  private readonly tombstoneMarks: Array<{ atMs: number; index: number }> = [];
+  private tombstoneMarks: Array<{ atMs: number; index: number }> = [];
+  /** The store the marks were taken on; a restore starts them over. */
+  private marksStore: StateStore | undefined;
   private readonly sessionTimers = new SessionTimers((id) => void this.expireSession(id));
   private stopped = false;
 
@@ -231,6 +233,38 @@ export class Server {
     return result;
   }
 
+  /** A point-in-time copy of the whole state, with where it stands: store index, Raft term, servers. */
+  async captureState(): Promise<{ index: number; term: number; servers: Array<{ id: string; address: string; voter: boolean }>; state: Uint8Array }> {
+    const c = this.raft.configuration();
+    const addr = (id: string): string => (id === this.opts.nodeId ? this.opts.rpcAddr : this.opts.addressOf(id));
+    // Everything is read in this turn; only the encoding of the captured state runs later.
+    const index = this.store.index;
+    const term = this.raft.appliedTerm;
+    const state = this.fsm.snapshot();
+    return {
+      index,
+      term,
+      servers: [...c.voters.map((id) => ({ id, address: addr(id), voter: true })), ...c.nonvoters.map((id) => ({ id, address: addr(id), voter: false }))],
+      state: await state,
+    };
+  }
+
+  /**
+   * Replaces the state on every server with `state` (Fsm.snapshot() bytes) through the log,
+   * then redoes the leader's duties on it, as Consul reasserts them after a restore.
+   */
+  async restoreState(state: Uint8Array): Promise<void> {
+    try {
+      decodeState(state);
+    } catch (err) {
+      throw new ConsulError(500, `Raft error when restoring snapshot: ${(err as Error).message}`);
+    }
+    await this.apply({ type: "restore", state });
+    this.opts.logger.info(`restored a snapshot: ${state.length} bytes of state, now at index ${this.store.index}`);
+    await this.reconciling; // a pass begun on the old state; the next one sees the new
+    await this.reconcile();
+  }
+
   /** Leader duty: bring the catalog in line with membership. One pass at a time. */
   reconcile(): Promise<void> {
     // Cleared in a callback, never inside the pass: a pass that returns at once (not leader)
@@ -299,6 +333,10 @@ export class Server {
 
   private async tombstoneGc(): Promise<void> {
     const now = Date.now();
+    if (this.marksStore !== this.store) {
+      this.marksStore = this.store;
+      this.tombstoneMarks = [];
+    }
     const kv = this.store.kv;
     if (kv.tombstoneCount > 0) this.tombstoneMarks.push({ atMs: now, index: kv.index });
     let reapUpTo = 0;
