@@ -19,8 +19,10 @@ import { HealthEndpoint } from "../server/endpoints/health.ts";
 import { KvsEndpoint } from "../server/endpoints/kvs.ts";
 import { OperatorEndpoint } from "../server/endpoints/operator.ts";
 import { SessionEndpoint } from "../server/endpoints/session.ts";
+import { SnapshotEndpoint } from "../server/endpoints/snapshot.ts";
 import { RpcClient, type ServerAddr } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
+import { MAX_FRAME } from "../rpc/protocol.ts";
 import type { Message } from "../raft/core/types.ts";
 import type { Member } from "../server/leader.ts";
 import type { QueryOptions } from "../server/query.ts";
@@ -77,6 +79,7 @@ export class Agent {
   private sessionEndpoint: SessionEndpoint | undefined;
   private statusEndpoint: StatusApi | undefined;
   private operatorEndpoint: OperatorEndpoint | undefined;
+  private snapshotEndpoint: SnapshotEndpoint | undefined;
   private rpcServer: RpcServer | undefined;
   private cluster: ServerCluster | undefined;
   /** A client agent reaches servers through this; a server answers in-process. */
@@ -182,6 +185,7 @@ export class Agent {
       );
       this.healthEndpoint = cluster.forwarding(new HealthEndpoint(this.server), "Health");
       this.sessionEndpoint = cluster.forwarding(new SessionEndpoint(this.server, c.sessionTtlMinMs), "Session");
+      this.snapshotEndpoint = cluster.forwarding(new SnapshotEndpoint(this.server), "Snapshot");
       this.statusEndpoint = { leader: async () => this.server?.leaderAddr ?? "", peers: async () => cluster.peers() };
       this.operatorEndpoint = cluster.forwarding(
         new OperatorEndpoint(this.server, {
@@ -198,6 +202,7 @@ export class Agent {
       this.catalogEndpoint = this.rpcClient.proxy<CatalogEndpoint>("Catalog");
       this.healthEndpoint = this.rpcClient.proxy<HealthEndpoint>("Health");
       this.sessionEndpoint = this.rpcClient.proxy<SessionEndpoint>("Session");
+      this.snapshotEndpoint = this.rpcClient.proxy<SnapshotEndpoint>("Snapshot");
       this.statusEndpoint = this.rpcClient.proxy<StatusApi>("Status");
       this.operatorEndpoint = this.rpcClient.proxy<OperatorEndpoint>("Operator");
     }
@@ -222,6 +227,7 @@ export class Agent {
         Session: { target: () => this.sessionEndpoint, methods: ["create", "destroy", "renew", "get", "list", "nodeSessions"] },
         Status: { target: () => this.statusEndpoint, methods: ["leader", "peers"] },
         Operator: { target: () => this.operatorEndpoint, methods: ["raftGetConfiguration", "raftRemovePeerById", "raftRemovePeerByAddress", "transferLeader", "serverHealth"] },
+        Snapshot: { target: () => this.snapshotEndpoint, methods: ["save", "restore"] },
         Internal: { target: () => this.internalEndpoint, methods: ["keyringOperation", "eventFire"] },
       },
       this.logger.withTag("rpc"),
@@ -583,8 +589,9 @@ export class Agent {
       const server: BunServer<undefined> = Bun.serve({
         hostname,
         port,
-        // Generous for bodies: each endpoint enforces Consul's own limit with Consul's text.
-        maxRequestBodySize: Math.max(this.config.limits.kvMaxValueSize, this.config.limits.txnMaxReqLen) * 4,
+        // Generous for bodies: each endpoint enforces Consul's own limit with Consul's text. A
+        // snapshot restore is bounded only by what one RPC frame can carry to the leader.
+        maxRequestBodySize: Math.max(this.config.limits.kvMaxValueSize * 4, this.config.limits.txnMaxReqLen * 4, MAX_FRAME),
         fetch: (req) => app.fetch(collapseSlashes(req), { server }),
       });
       this.listeners.push(server);
@@ -635,6 +642,11 @@ export class Agent {
   session(): SessionEndpoint {
     if (!this.sessionEndpoint) throw new ConsulError(500, "No known Consul servers");
     return this.sessionEndpoint;
+  }
+
+  snapshot(): SnapshotEndpoint {
+    if (!this.snapshotEndpoint) throw new ConsulError(500, "No known Consul servers");
+    return this.snapshotEndpoint;
   }
 
   status(): StatusApi {

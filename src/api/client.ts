@@ -137,6 +137,17 @@ export class ApiClient {
     await this.ok("PUT", path, query, body === undefined ? undefined : JSON.stringify(body));
   }
 
+  /** GET /v1/snapshot: the archive and the index it was taken at (X-Consul-Index). */
+  async snapshotSave(): Promise<{ archive: Uint8Array; index: number }> {
+    const r = await this.ok("GET", "/v1/snapshot");
+    return { archive: r.body, index: Number(r.headers.get("X-Consul-Index") ?? 0) };
+  }
+
+  /** PUT /v1/snapshot with an archive as the body. */
+  async snapshotRestore(archive: Uint8Array): Promise<void> {
+    await this.ok("PUT", "/v1/snapshot", {}, archive);
+  }
+
   async agentSelf(): Promise<Record<string, unknown>> {
     const r = await this.ok("GET", "/v1/agent/self");
     return JSON.parse(Buffer.from(r.body).toString()) as Record<string, unknown>;

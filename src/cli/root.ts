@@ -21,6 +21,7 @@ export const root = defineTscCommand({
     operator: () => import("./operator/index.ts").then((m) => m.default),
     reload: () => import("./reload.ts").then((m) => m.default),
     services: () => import("./services/index.ts").then((m) => m.default),
+    snapshot: () => import("./snapshot/index.ts").then((m) => m.default),
     validate: () => import("./validate.ts").then((m) => m.default),
     version: () => import("./version.ts").then((m) => m.default),
   },

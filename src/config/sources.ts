@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ConfigError } from "../lib/errors.ts";
 import { parseJson } from "./parse-json.ts";
 import { describeProblem, parseFragment, type ConfigFragment } from "./schema.ts";
+import { fsReason } from "../lib/fs-reason.ts";
 
 export interface ConfigSource {
   file: string;
@@ -85,18 +86,4 @@ function listDir(dir: string): string[] {
 /** Go sorts names by UTF-8 bytes; JavaScript's default sort uses UTF-16 units, which differs. */
 function byteOrder(names: string[]): string[] {
   return names.toSorted((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-}
-
-const fsReasons: Record<string, string> = {
-  ENOENT: "no such file or directory",
-  EACCES: "permission denied",
-  EPERM: "permission denied",
-  ENOTDIR: "not a directory",
-  EISDIR: "is a directory",
-  ELOOP: "too many levels of symbolic links",
-};
-
-function fsReason(e: unknown): string {
-  const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : "";
-  return fsReasons[code] ?? (e instanceof Error ? e.message : String(e));
 }

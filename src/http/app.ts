@@ -12,6 +12,7 @@ import { healthRoutes } from "./health.ts";
 import { flag } from "./query.ts";
 import { text } from "./respond.ts";
 import { sessionRoutes } from "./session.ts";
+import { snapshotRoutes } from "./snapshot.ts";
 import { status } from "./status.ts";
 import { txnRoutes } from "./txn.ts";
 
@@ -36,6 +37,7 @@ export function createApp(agent: Agent): Hono<AgentEnv> {
   app.route("/v1/operator", operatorRoutes);
   app.route("/v1/operator", operatorRaftRoutes);
   app.route("/v1/event", eventRoutes);
+  app.route("/v1/snapshot", snapshotRoutes);
   app.get("/", (c) =>
     agent.config.ui
       ? c.redirect("/ui/", 301)

@@ -6,6 +6,7 @@ import { parseJson } from "../../config/parse-json.ts";
 import { CliError } from "../../lib/errors.ts";
 import { formatDurationMs } from "../../lib/duration.ts";
 import { field, FieldReader, isObject } from "../../lib/fields.ts";
+import { fsReason } from "../../lib/fs-reason.ts";
 
 // Service definition files, shaped like config files: `service` and/or `services` (any key
 // casing, as Consul's decoder matches them). Each is checked with the agent's own definition
@@ -100,12 +101,4 @@ function checkOf(c: CheckDefinition): AgentServiceCheck {
   set("FailuresBeforeCritical", c.failuresBeforeCritical, 0);
   set("OutputMaxSize", c.outputMaxSize, 0);
   return out;
-}
-
-function fsReason(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  if (code === "ENOENT") return "no such file or directory";
-  if (code === "EACCES" || code === "EPERM") return "permission denied";
-  if (code === "EISDIR") return "is a directory";
-  return (err as Error).message;
 }
