@@ -51,6 +51,11 @@ export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: 
   collect(proc.stdout, out);
   collect(proc.stderr, out);
   const url = `http://${ip}:8500`;
+  // An agent that dies on its own fails some later assertion far from the cause: say so here.
+  let ending = false;
+  void proc.exited.then((code) => {
+    if (!ending && proc.signalCode !== "SIGKILL") console.error(`tsc agent on ${ip} exited by itself (code ${code}); its last output:\n${out.join("").slice(-4000)}`);
+  });
   const agent: RunningAgent = {
     ip,
     url,
@@ -58,10 +63,12 @@ export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: 
     dataDir,
     output: () => out.join(""),
     stop: async (signal = "SIGTERM") => {
+      ending = true;
       proc.kill(signal);
       return await withTimeout(proc.exited, 10_000, "agent did not exit");
     },
     kill9: async () => {
+      ending = true;
       proc.kill("SIGKILL");
       await withTimeout(proc.exited, 10_000, "agent did not die");
     },
