@@ -44,7 +44,7 @@ class Connection {
         const p = this.pending.get(r.seq);
         if (!p) continue;
         this.pending.delete(r.seq);
-        if (r.error) p.reject(new ConsulError(r.error.status, r.error.message));
+        if (r.error) p.reject(remoteError(r.error.status, r.error.message));
         else p.resolve(r.result);
       }
     });
@@ -77,6 +77,17 @@ class Connection {
   close(): void {
     this.fail(new Error("rpc: client shutting down"));
   }
+}
+
+/**
+ * An error the remote server answered. Consul's connection pool prefixes every such error
+ * with "rpc error making call: ", once per hop (client -> server -> leader), so a client agent
+ * says "rpc error making call: No cluster leader" where a server says "No cluster leader".
+ * The status stays the server's; a 4xx stands for a check Consul makes in the HTTP layer of
+ * the agent that was asked, before any RPC, so its text stays as it is.
+ */
+export function remoteError(status: number, message: string): ConsulError {
+  return new ConsulError(status, status >= 500 ? `rpc error making call: ${message}` : message);
 }
 
 export class RpcClient {

@@ -1,0 +1,54 @@
+import { afterAll, expect, test } from "bun:test";
+import { ConsulError } from "../../src/lib/errors.ts";
+import { RpcClient } from "../../src/rpc/client.ts";
+import { RpcServer } from "../../src/rpc/server.ts";
+
+// What a caller sees of a server's error after one RPC hop, as Consul's connection pool
+// reports it. The server listens on 127.0.0.159:18300 (away from the agents' standard ports).
+
+const server = new RpcServer(
+  {
+    KVS: {
+      target: () => ({
+        apply: () => {
+          throw new ConsulError(500, "No cluster leader");
+        },
+        get: () => {
+          throw new ConsulError(400, "Missing key name");
+        },
+        list: () => ["a"],
+      }),
+      methods: ["apply", "get", "list"],
+    },
+  },
+  { warn: () => undefined },
+);
+server.start("127.0.0.159", 18300);
+const addr = { name: "s1", ip: "127.0.0.159", port: 18300 };
+const client = new RpcClient(() => [addr]);
+
+afterAll(() => {
+  client.close();
+  server.stop();
+});
+
+async function failure(p: Promise<unknown>): Promise<[number, string]> {
+  const err = await p.then(
+    () => new Error("resolved"),
+    (e: unknown) => e as Error,
+  );
+  expect(err).toBeInstanceOf(ConsulError);
+  return [(err as ConsulError).status, err.message];
+}
+
+test("a server's 500 gains Consul's 'rpc error making call: ' prefix; its 4xx keeps the text", async () => {
+  expect(await failure(client.call("KVS.apply", []))).toEqual([500, "rpc error making call: No cluster leader"]);
+  expect(await failure(client.callServer(addr, "KVS.apply", []))).toEqual([500, "rpc error making call: No cluster leader"]);
+  expect(await failure(client.call("KVS.get", []))).toEqual([400, "Missing key name"]);
+  expect(await client.call("KVS.list", [])).toEqual(["a"]);
+});
+
+test("with no server known a call fails at once with Consul's ErrNoServers", async () => {
+  const lonely = new RpcClient(() => []);
+  expect(await failure(lonely.call("KVS.list", []))).toEqual([500, "No known Consul servers"]);
+});
