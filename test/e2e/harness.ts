@@ -74,7 +74,7 @@ export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: 
     },
   };
   try {
-    if (opts.waitLeader !== false) await waitFor(async () => (await leaderOf(url)) !== "", 15_000, () => `agent on ${ip} never got a leader:\n${agent.output()}`);
+    if (opts.waitLeader !== false) await waitFor(async () => (await leaderOf(ip)) !== "", 15_000, () => `agent on ${ip} never got a leader:\n${agent.output()}`);
     else await waitFor(async () => (await fetch(`${url}/v1/agent/self`).catch(() => undefined))?.ok === true, 15_000, () => `agent on ${ip} never answered:\n${agent.output()}`);
   } catch (err) {
     proc.kill("SIGKILL"); // an agent that never came up must not outlive the test
@@ -83,10 +83,10 @@ export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: 
   return agent;
 }
 
-/** The leader's RPC address as the agent at `url` reports it; "" when none or unreachable. */
-export async function leaderOf(url: string): Promise<string> {
+/** The leader's RPC address as the agent on `ip` reports it; "" when it knows none or does not answer. */
+export async function leaderOf(ip: string): Promise<string> {
   try {
-    const r = await fetch(`${url}/v1/status/leader`);
+    const r = await fetch(`http://${ip}:8500/v1/status/leader`, { signal: AbortSignal.timeout(10_000) });
     return r.ok ? ((await r.json()) as string) : "";
   } catch {
     return "";
@@ -122,4 +122,87 @@ export function cli(args: string[], opts: { env?: Record<string, string>; stdin?
     timeout: 20_000,
   });
   return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/**
+ * Servers of one -bootstrap-expect cluster on `ips`, each joining all the others with
+ * -retry-join, each keeping its data dir across restarts. Tracks every process it started so
+ * shutdown() can end them all, paused (SIGSTOP) ones included.
+ */
+export class TestCluster {
+  readonly dirs: string[];
+  readonly agents: Array<RunningAgent | undefined>;
+  private readonly started: RunningAgent[] = [];
+
+  constructor(
+    readonly ips: string[],
+    private readonly opts: { expect?: number; args?: string[] } = {},
+  ) {
+    this.dirs = ips.map(() => tempDir());
+    this.agents = ips.map(() => undefined);
+  }
+
+  rpcAddr(i: number): string {
+    return `${this.ips[i]}:8300`;
+  }
+
+  /** Starts server i (again) with its data dir; waits only until its HTTP API answers. */
+  async start(i: number): Promise<RunningAgent> {
+    const ip = this.ips[i]!;
+    const join = this.ips.filter((other) => other !== ip).flatMap((other) => ["-retry-join", other]);
+    const args = ["-server", "-bootstrap-expect", String(this.opts.expect ?? this.ips.length), ...join, "-retry-interval", "1s", ...(this.opts.args ?? [])];
+    const a = await startAgent(ip, { node: `s${i}`, dataDir: this.dirs[i], args, waitLeader: false });
+    this.agents[i] = a;
+    this.started.push(a);
+    return a;
+  }
+
+  /** Starts every server at once and waits until all agree on a leader; returns its index. */
+  async startAll(timeoutMs = 20_000): Promise<number> {
+    await Promise.all(this.ips.map((_, i) => this.start(i)));
+    return await this.agreedLeader(this.ips.map((_, i) => i), timeoutMs);
+  }
+
+  /** Waits until servers `among` all name the same leader, one of `among`; returns its index. */
+  async agreedLeader(among: number[], timeoutMs = 15_000, not?: number): Promise<number> {
+    let found = -1;
+    await waitFor(
+      async () => {
+        const seen = await Promise.all(among.map((i) => leaderOf(this.ips[i]!)));
+        const idx = this.ips.findIndex((_, i) => this.rpcAddr(i) === seen[0]);
+        found = seen.every((l) => l === seen[0]) && among.includes(idx) && idx !== not ? idx : -1;
+        return found >= 0;
+      },
+      timeoutMs,
+      () => `servers ${among.map((i) => this.ips[i]).join(", ")} agreed on no leader${not === undefined ? "" : ` other than ${this.ips[not]}`}`,
+    );
+    return found;
+  }
+
+  /** Ends every process this cluster started; a paused one is continued first so it can go. */
+  async shutdown(): Promise<void> {
+    for (const a of this.started.splice(0)) {
+      a.proc.kill("SIGCONT");
+      await a.stop().catch(() => a.kill9().catch(() => undefined));
+    }
+  }
+}
+
+/** PUT /v1/kv/<key>: the status and body the agent on `ip` answers (status 0: no answer in time). */
+export async function kvPut(ip: string, key: string, value: string, timeoutMs = 15_000): Promise<{ status: number; body: string }> {
+  try {
+    const r = await fetch(`http://${ip}:8500/v1/kv/${key}`, { method: "PUT", body: value, signal: AbortSignal.timeout(timeoutMs) });
+    return { status: r.status, body: (await r.text()).trim() };
+  } catch (err) {
+    return { status: 0, body: (err as Error).message };
+  }
+}
+
+/** GET /v1/kv/<prefix>?recurse plus `query`: key -> value as the agent on `ip` answers them. */
+export async function kvValues(ip: string, prefix: string, query = ""): Promise<Map<string, string>> {
+  const r = await fetch(`http://${ip}:8500/v1/kv/${prefix}?recurse${query ? `&${query}` : ""}`, { signal: AbortSignal.timeout(15_000) });
+  if (r.status === 404) return new Map();
+  if (r.status !== 200) throw new Error(`GET /v1/kv/${prefix} on ${ip}: ${r.status} ${await r.text()}`);
+  const rows = (await r.json()) as Array<{ Key: string; Value: string | null }>;
+  return new Map(rows.map((e) => [e.Key, Buffer.from(e.Value ?? "", "base64").toString()]));
 }

@@ -14,7 +14,6 @@ afterAll(async () => {
   cleanupTempDirs();
 });
 
-const leaderAt = (ip: string): Promise<string> => leaderOf(`http://${ip}:8500`);
 
 async function put(ip: string, key: string, value: string): Promise<boolean> {
   const r = await fetch(`http://${ip}:8500/v1/kv/${key}`, { method: "PUT", body: value }).catch(() => undefined);
@@ -34,9 +33,9 @@ test("three servers: bootstrap-expect, writes through any server, leader kill -9
     startAgent(IPS[i]!, { node: `s${i}`, dataDir: dirs[i], args: ["-server", "-bootstrap-expect", "3", "-retry-join", IPS[0]!, "-retry-interval", "1s"] });
   agents.push(...(await Promise.all(IPS.map((_, i) => start(i)))));
 
-  const leader = await leaderAt(IPS[0]!);
+  const leader = await leaderOf(IPS[0]!);
   expect(leader).toMatch(/^127\.0\.0\.3[456]:8300$/);
-  for (const ip of IPS) expect(await leaderAt(ip)).toBe(leader);
+  for (const ip of IPS) expect(await leaderOf(ip)).toBe(leader);
   const peers = (await (await fetch(`http://${IPS[1]}:8500/v1/status/peers`)).json()) as string[];
   expect(peers.sort()).toEqual(IPS.map((ip) => `${ip}:8300`));
 
@@ -61,8 +60,8 @@ test("three servers: bootstrap-expect, writes through any server, leader kill -9
   await agents[li]!.kill9();
   const survivors = IPS.filter((_, i) => i !== li);
   await waitFor(async () => {
-    const l = await leaderAt(survivors[0]!);
-    return l !== "" && l !== leader && (await leaderAt(survivors[1]!)) === l;
+    const l = await leaderOf(survivors[0]!);
+    return l !== "" && l !== leader && (await leaderOf(survivors[1]!)) === l;
   }, 15_000, () => "no new leader after the leader was killed");
   for (let i = 30; i < 40; i++) {
     if (await put(survivors[i % 2]!, `r/k${i}`, `v${i}`)) acked.set(`r/k${i}`, `v${i}`);

@@ -15,14 +15,13 @@ afterAll(async () => {
   cleanupTempDirs();
 });
 
-const leaderAt = (ip: string): Promise<string> => leaderOf(`http://${ip}:8500`);
 
 test("a follower creates a TTL session; after the leader is killed the new leader expires it at TTL x 2", async () => {
   const conf = join(tempDir(), "sessions.json");
   writeFileSync(conf, JSON.stringify({ session_ttl_min: "1s" }));
   const args = ["-server", "-bootstrap-expect", "3", "-retry-join", IPS[0]!, "-retry-interval", "1s", "-config-file", conf];
   agents.push(...(await Promise.all(IPS.map((ip, i) => startAgent(ip, { node: `s${i}`, args })))));
-  const leader = await leaderAt(IPS[0]!);
+  const leader = await leaderOf(IPS[0]!);
   const follower = IPS.find((ip) => `${ip}:8300` !== leader)!;
   const u = `http://${follower}:8500`;
 
@@ -38,7 +37,7 @@ test("a follower creates a TTL session; after the leader is killed the new leade
   expect(await (await fetch(`${u}/v1/kv/cluster/lead?acquire=${ID}`, { method: "PUT", body: "x" })).json()).toBe(true);
 
   agents.find((a) => `${a.ip}:8300` === leader)!.proc.kill("SIGKILL");
-  await waitFor(async () => !["", leader].includes(await leaderAt(follower)), 15_000, () => "no new leader");
+  await waitFor(async () => !["", leader].includes(await leaderOf(follower)), 15_000, () => "no new leader");
   const elected = Date.now();
   const info = async () => (await (await fetch(`${u}/v1/session/info/${ID}`)).json()) as unknown[];
   expect(await info()).toHaveLength(1);
