@@ -20,7 +20,7 @@ import { KvsEndpoint } from "../server/endpoints/kvs.ts";
 import { OperatorEndpoint } from "../server/endpoints/operator.ts";
 import { SessionEndpoint } from "../server/endpoints/session.ts";
 import { SnapshotEndpoint } from "../server/endpoints/snapshot.ts";
-import { RpcClient, type ServerAddr } from "../rpc/client.ts";
+import { RPC_CLIENT_TIMEOUT_MS, RPC_HOLD_TIMEOUT_MS, RpcClient, type ServerAddr } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { MAX_FRAME } from "../rpc/protocol.ts";
 import type { Message } from "../raft/core/types.ts";
@@ -63,6 +63,9 @@ export const DEFAULT_TIMINGS: AgentTimings = {
   minCheckIntervalMs: 1_000,
   minDeregisterAfterMs: 60_000,
 };
+
+/** Seconds a request may go without a byte of answer: a hold, an RPC deadline, and slack. */
+const HTTP_REQUEST_TIMEOUT_S = Math.ceil((RPC_HOLD_TIMEOUT_MS + RPC_CLIENT_TIMEOUT_MS) / 1000) + 5;
 
 export class Agent {
   readonly startedAt = Date.now();
@@ -592,7 +595,13 @@ export class Agent {
         // Generous for bodies: each endpoint enforces Consul's own limit with Consul's text. A
         // snapshot restore is bounded only by what one RPC frame can carry to the leader.
         maxRequestBodySize: Math.max(this.config.limits.kvMaxValueSize * 4, this.config.limits.txnMaxReqLen * 4, MAX_FRAME),
-        fetch: (req) => app.fetch(collapseSlashes(req), { server }),
+        fetch: (req) => {
+          // Bun cuts a request off after 10 s without a byte; one held for a leader and then
+          // forwarded may rightly take up to the hold plus an RPC deadline. Blocking queries
+          // lift the limit altogether (allowLongPoll).
+          server.timeout(req, HTTP_REQUEST_TIMEOUT_S);
+          return app.fetch(collapseSlashes(req), { server });
+        },
       });
       this.listeners.push(server);
     }

@@ -3,9 +3,9 @@ import { ConsulError } from "../lib/errors.ts";
 import { NotLeaderError } from "../raft/core/raft.ts";
 import type { Message } from "../raft/core/types.ts";
 import { RaftTransport } from "../raft/transport.ts";
-import { RpcClient } from "../rpc/client.ts";
+import { RPC_HOLD_TIMEOUT_MS, RpcClient } from "../rpc/client.ts";
 import { bootstrapStep, type ServerInfo, serverInfo } from "../server/bootstrap.ts";
-import { RPC_HOLD_TIMEOUT_MS, type Server } from "../server/server.ts";
+import type { Server } from "../server/server.ts";
 
 // A server's place among the other servers: Raft traffic to them, forwarding what only the
 // leader may answer, -bootstrap-expect, and the leader's autopilot duties (new servers join

@@ -4,7 +4,23 @@ import { FrameReader, frame, PROTO_RPC, type RpcResponse } from "./protocol.ts";
 
 // The client side of agent RPC: one multiplexed connection per server, opened on demand.
 // A client agent picks a server among those gossip knows (role=consul); a call that cannot
-// reach one fails with Consul's "No known Consul servers".
+// reach one fails with Consul's "No known Consul servers". Every call has a deadline, as
+// Consul's since 1.11: a server that stopped answering (paused, cut off) fails the call
+// instead of holding it, and the user's request, forever.
+
+/** Consul's rpc_hold_timeout: how long a request waits for a leader to appear. */
+export const RPC_HOLD_TIMEOUT_MS = 7000;
+/** Consul's limits.rpc_client_timeout: how long a call waits for its answer. */
+export const RPC_CLIENT_TIMEOUT_MS = 60_000;
+/** What Consul's yamux stream says when the deadline passes, after the pool's prefix. */
+const DEADLINE_REACHED = "rpc error making call: i/o deadline reached";
+
+export interface RpcClientOptions {
+  /** Deadline of a call; default RPC_CLIENT_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** Added to a blocking query's wait for its deadline; default RPC_HOLD_TIMEOUT_MS. */
+  holdMs?: number;
+}
 
 export interface ServerAddr {
   name: string;
@@ -58,11 +74,25 @@ class Connection {
     this.sock.on("close", () => close());
   }
 
-  call(method: string, args: unknown[]): Promise<unknown> {
+  call(method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error("rpc: connection closed"));
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject });
+      // A late answer finds no pending call and is dropped.
+      const timer = setTimeout(() => {
+        if (this.pending.delete(seq)) reject(new ConsulError(500, DEADLINE_REACHED));
+      }, timeoutMs);
+      const done = (): void => clearTimeout(timer);
+      this.pending.set(seq, {
+        resolve: (v) => {
+          done();
+          resolve(v);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      });
       this.sock.write(frame({ seq, method, args }));
     });
   }
@@ -94,7 +124,27 @@ export class RpcClient {
   private readonly conns = new Map<string, Connection>();
   private next = 0;
 
-  constructor(private readonly servers: () => ServerAddr[]) {}
+  private readonly timeoutMs: number;
+  private readonly holdMs: number;
+
+  constructor(
+    private readonly servers: () => ServerAddr[],
+    opts: RpcClientOptions = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? RPC_CLIENT_TIMEOUT_MS;
+    this.holdMs = opts.holdMs ?? RPC_HOLD_TIMEOUT_MS;
+  }
+
+  /** As Consul's pool: a blocking query may take its wait plus the hold; anything else the client timeout. */
+  private deadlineMs(args: unknown[]): number {
+    for (const a of args) {
+      const q = a as { minIndex?: unknown; maxWaitMs?: unknown } | null;
+      if (typeof q === "object" && q !== null && typeof q.minIndex === "number" && q.minIndex > 0 && typeof q.maxWaitMs === "number") {
+        return q.maxWaitMs + this.holdMs;
+      }
+    }
+    return this.timeoutMs;
+  }
 
   /** Calls `method` on a known server; a transport failure is tried once more on another. */
   async call(method: string, args: unknown[]): Promise<unknown> {
@@ -103,7 +153,7 @@ export class RpcClient {
       const conn = this.pick();
       if (!conn) throw new ConsulError(500, "No known Consul servers");
       try {
-        return await conn.call(method, args);
+        return await conn.call(method, args, this.deadlineMs(args));
       } catch (err) {
         if (err instanceof ConsulError) throw err;
         lastErr = err as Error;
@@ -115,7 +165,7 @@ export class RpcClient {
   /** Calls `method` on one given server (the leader, when a server forwards to it). */
   async callServer(s: ServerAddr, method: string, args: unknown[]): Promise<unknown> {
     try {
-      return await this.connection(s).call(method, args);
+      return await this.connection(s).call(method, args, this.deadlineMs(args));
     } catch (err) {
       if (err instanceof ConsulError) throw err;
       throw new ConsulError(500, `rpc error making call: ${(err as Error).message}`);

@@ -4,6 +4,7 @@ import { Prng } from "../lib/prng.ts";
 import { NotLeaderError } from "../raft/core/raft.ts";
 import type { Message } from "../raft/core/types.ts";
 import { RaftNode } from "../raft/node.ts";
+import { RPC_HOLD_TIMEOUT_MS } from "../rpc/client.ts";
 import type { Consistency } from "./query.ts";
 import type { StateStore } from "../state/store.ts";
 import { type Command, encodeCommand } from "./commands.ts";
@@ -55,8 +56,6 @@ const HEARTBEAT_TICKS = 2;
 export const LAST_CONTACT_THRESHOLD_MS = 2 * HEARTBEAT_TICKS * TICK_MS;
 /** How long a leadership transfer may take before it is abandoned (hashicorp/raft: an election timeout). */
 const TRANSFER_TIMEOUT_MS = 2 * ELECTION_TICKS * TICK_MS;
-/** Consul's rpc_hold_timeout: how long a request waits for a leader to appear. */
-export const RPC_HOLD_TIMEOUT_MS = 7000;
 
 /** How long a tombstone must outlive every blocking query that could still be waiting on it. */
 const TOMBSTONE_GRANULARITY_MS = 30_000;

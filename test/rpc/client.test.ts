@@ -52,3 +52,36 @@ test("with no server known a call fails at once with Consul's ErrNoServers", asy
   const lonely = new RpcClient(() => []);
   expect(await failure(lonely.call("KVS.list", []))).toEqual([500, "No known Consul servers"]);
 });
+
+test("a call past its deadline fails with Consul's text; a blocking query's deadline is its wait plus the hold", async () => {
+  let release: (() => void) | undefined;
+  const slow = new RpcServer(
+    {
+      KVS: {
+        target: () => ({
+          get: () => new Promise<string>((resolve) => (release = () => resolve("late"))),
+          list: () => ["a"],
+        }),
+        methods: ["get", "list"],
+      },
+    },
+    { warn: () => undefined },
+  );
+  slow.start("127.0.0.159", 18301);
+  const at = { name: "s2", ip: "127.0.0.159", port: 18301 };
+  const impatient = new RpcClient(() => [at], { timeoutMs: 150, holdMs: 300 });
+  try {
+    let t0 = performance.now();
+    expect(await failure(impatient.call("KVS.get", [{ minIndex: 0, maxWaitMs: 0, consistency: "default" }]))).toEqual([500, "rpc error making call: i/o deadline reached"]);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    t0 = performance.now();
+    expect(await failure(impatient.callServer(at, "KVS.get", [{ minIndex: 7, maxWaitMs: 200, consistency: "default" }]))).toEqual([500, "rpc error making call: i/o deadline reached"]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(450);
+    // The late answers are dropped; the connection serves the next call.
+    release?.();
+    expect(await impatient.call("KVS.list", [])).toEqual(["a"]);
+  } finally {
+    impatient.close();
+    slow.stop();
+  }
+});
