@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { formatDurationMs } from "../lib/duration.ts";
 import { ConsulError } from "../lib/errors.ts";
 import type { HealthReply } from "../server/autopilot-health.ts";
-import type { RaftConfigurationReply } from "../server/endpoints/operator.ts";
+import { grpcUnknown, type RaftConfigurationReply } from "../server/endpoints/operator.ts";
 import type { AgentEnv } from "./env.ts";
 import { checkDatacenter, queryOptions } from "./query.ts";
 import { json, methodNotAllowed } from "./respond.ts";
@@ -34,8 +34,9 @@ export const operatorRaftRoutes = new Hono<AgentEnv>()
       const r = await c.var.agent.operator().transferLeader(c.req.query("id") ?? "");
       return json(c, { Success: r.success });
     } catch (err) {
-      // Consul serves this one over its gRPC operator service; errors come back in gRPC's words.
-      if (err instanceof ConsulError && err.status === 500) throw new ConsulError(500, `rpc error: code = Unknown desc = ${err.message}`);
+      // Consul serves this one over its gRPC operator service; errors met on the way (no leader,
+      // no server) come back in gRPC's words too.
+      if (err instanceof ConsulError && err.status === 500) throw new ConsulError(500, grpcUnknown(err.message));
       throw err;
     }
   })

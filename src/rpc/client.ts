@@ -114,10 +114,12 @@ class Connection {
  * with "rpc error making call: ", once per hop (client -> server -> leader), so a client agent
  * says "rpc error making call: No cluster leader" where a server says "No cluster leader".
  * The status stays the server's; a 4xx stands for a check Consul makes in the HTTP layer of
- * the agent that was asked, before any RPC, so its text stays as it is.
+ * the agent that was asked, before any RPC, so its text stays as it is. So does a gRPC status
+ * ("rpc error: code = ..."): Consul makes those calls (transfer-leader) over gRPC, not the pool.
  */
 export function remoteError(status: number, message: string): ConsulError {
-  return new ConsulError(status, status >= 500 ? `rpc error making call: ${message}` : message);
+  const prefixed = status >= 500 && !message.startsWith("rpc error: code = ");
+  return new ConsulError(status, prefixed ? `rpc error making call: ${message}` : message);
 }
 
 export class RpcClient {

@@ -87,7 +87,17 @@ export class OperatorEndpoint {
    * Hands leadership to `id`, or to the most caught-up voter when `id` is "". Errors carry
    * hashicorp/raft's texts; the HTTP layer adds the gRPC wrapping Consul's answer has.
    */
+  /** Consul serves this over its gRPC operator service, so its errors are gRPC statuses. */
   async transferLeader(id: string): Promise<{ success: boolean }> {
+    try {
+      return await this.transferLeaderTo(id);
+    } catch (err) {
+      if (err instanceof ConsulError && err.status === 500) throw new ConsulError(500, grpcUnknown(err.message));
+      throw err;
+    }
+  }
+
+  private async transferLeaderTo(id: string): Promise<{ success: boolean }> {
     const server = this.server;
     if (!server.isLeader) throw new NotLeaderError(server.node.leader);
     let target = id;
@@ -165,4 +175,9 @@ export class OperatorEndpoint {
     }
     if (id !== this.peers.self.id) this.peers.forget(id);
   }
+}
+
+/** A gRPC status error's text, as grpc-go words an error without a code. */
+export function grpcUnknown(message: string): string {
+  return message.startsWith("rpc error: code = ") ? message : `rpc error: code = Unknown desc = ${message}`;
 }
