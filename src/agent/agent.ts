@@ -37,6 +37,8 @@ import { type InternalApi, type KeyringResponse, keyringOperation, LAN_KEYRING, 
 import { LocalState } from "./local.ts";
 import { Persistence } from "./persist.ts";
 import { lanTags, selfInfo } from "./self.ts";
+import { WatchManager, WATCHES_NEED_HTTP } from "./watches.ts";
+import { joinHostPort } from "./checks/go-errors.ts";
 
 /** Consul's Internal RPC endpoint: what a client agent asks a server to do on the pools. */
 interface InternalEndpoint extends InternalApi {
@@ -97,6 +99,7 @@ export class Agent {
   private readonly reapIntervalMs: number;
   private readonly persistence: Persistence | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly watches: WatchManager;
 
   constructor(
     public config: AgentConfig,
@@ -133,6 +136,7 @@ export class Agent {
     });
     this.reapIntervalMs = timings.reapIntervalMs;
     this.persistence = persistence;
+    this.watches = new WatchManager(logger);
   }
 
   async start(): Promise<void> {
@@ -216,6 +220,17 @@ export class Agent {
     await this.startGossip();
     this.listen();
     await this.startDns();
+    this.watches.reload(this.config.watches, this.apiAddress());
+  }
+
+  /**
+   * Where the agent's watches reach its HTTP API: the first client address, the loopback one
+   * when that is a wildcard (Consul's APIConfig). Undefined when HTTP is off.
+   */
+  private apiAddress(): string | undefined {
+    const host = this.config.clientAddrs[0];
+    if (this.config.ports.http < 0 || host === undefined) return undefined;
+    return joinHostPort(host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host, this.config.ports.http);
   }
 
   /** Agent RPC on the server port, bound to the bind address, for client agents. */
@@ -564,6 +579,7 @@ export class Agent {
     } catch (err) {
       throw new ConsulError(500, `Failed reloading config: ${(err as Error).message.replace(/^==> /, "")}`);
     }
+    if (next.watches.length > 0 && this.apiAddress() === undefined) throw new ConsulError(500, `Failed reloading watches: ${WATCHES_NEED_HTTP}`);
     for (const s of next.services) for (const c of s.checks) this.local.assertAllowed(c, "config");
     for (const c of next.checks) this.local.assertAllowed(c, "config");
 
@@ -576,6 +592,7 @@ export class Agent {
 
     setLevel(this.logger, next.logLevel);
     this.config = { ...this.config, logLevel: next.logLevel, nodeMeta: next.nodeMeta, services: next.services, checks: next.checks, watches: next.watches };
+    this.watches.reload(next.watches, this.apiAddress());
     this.antiEntropy.trigger();
   }
 
@@ -613,6 +630,8 @@ export class Agent {
    */
   stop(opts: { leave: boolean } = { leave: false }): Promise<void> {
     this.stopping ??= (async () => {
+      // No handler should fire on the changes shutting down makes.
+      this.watches.stop();
       if (opts.leave) await this.leaveCluster();
       this.gossip?.stop();
       this.wan?.stop();

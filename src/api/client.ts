@@ -32,7 +32,25 @@ export class ApiError extends Error {
 }
 
 /** Query parameters; a list repeats the parameter (?tag=a&tag=b). */
-type Query = Record<string, string | string[] | undefined>;
+export type Query = Record<string, string | string[] | undefined>;
+
+/** Per-request transport settings. */
+export interface TransportOptions {
+  signal?: AbortSignal;
+  /** Bun's socket idle timeout (5 minutes by default); a blocking query may stay silent longer. */
+  idleTimeoutMs?: number;
+}
+
+/** A blocking query's answer: its X-Consul-Index (uint64, so a bigint) and the raw body. */
+export interface BlockingResponse {
+  status: number;
+  index: bigint;
+  body: Uint8Array;
+}
+
+// A blocking query waits up to max_query_time (10 minutes at most) plus Consul's jitter
+// of wait/16 on the server; the socket may stay silent that long, and not much longer.
+const BLOCKING_IDLE_TIMEOUT_MS = 11 * 60_000;
 
 interface Target {
   base: string;
@@ -62,7 +80,7 @@ export class ApiClient {
     this.target = resolveAddress(opts.address, process.env.CONSUL_HTTP_SSL);
   }
 
-  async request(method: string, path: string, query: Query = {}, body?: Uint8Array | string): Promise<{ status: number; headers: Headers; body: Uint8Array }> {
+  async request(method: string, path: string, query: Query = {}, body?: Uint8Array | string, init: TransportOptions = {}): Promise<{ status: number; headers: Headers; body: Uint8Array }> {
     const params = new URLSearchParams();
     if (this.opts.datacenter) params.set("dc", this.opts.datacenter);
     if (this.opts.stale && method === "GET") params.set("stale", "");
@@ -77,11 +95,22 @@ export class ApiClient {
     if (this.opts.token) headers["X-Consul-Token"] = this.opts.token;
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, body, ...(this.target.unix ? { unix: this.target.unix } : {}) } as RequestInit);
+      const transport = { signal: init.signal, ...(init.idleTimeoutMs ? { timeout: init.idleTimeoutMs } : {}), ...(this.target.unix ? { unix: this.target.unix } : {}) };
+      res = await fetch(url, { method, headers, body, ...transport } as RequestInit);
+      return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
     } catch (err) {
-      throw new Error(`${method[0]}${method.slice(1).toLowerCase()} "${url}": ${dialError(url, err as Error)}`);
+      throw new Error(`${goMethod(method)} "${url}": ${dialError(url, err as Error)}`);
     }
-    return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+  }
+
+  /**
+   * GET as a blocking query: with `index`, the agent answers once its X-Consul-Index passes it
+   * (or its wait runs out). Any status comes back; the caller decides which ones carry data.
+   */
+  async blockingGet(path: string, query: Query, index: bigint | undefined, signal?: AbortSignal): Promise<BlockingResponse> {
+    const q = index !== undefined && index > 0n ? { ...query, index: index.toString() } : query;
+    const r = await this.request("GET", path, q, undefined, { signal, idleTimeoutMs: BLOCKING_IDLE_TIMEOUT_MS });
+    return { status: r.status, index: parseIndex(r.headers.get("X-Consul-Index")), body: r.body };
   }
 
   private async ok(method: string, path: string, query?: Query, body?: Uint8Array | string): Promise<{ status: number; headers: Headers; body: Uint8Array }> {
@@ -179,7 +208,20 @@ export function parseKvPairs(text: string): KvPair[] {
   return pairs.map((p) => ({ ...p, Flags: BigInt(p.Flags) }));
 }
 
-function dialError(url: string, err: Error): string {
+/** Go's url.Error names the method this way: "Get", "Put", "Post". */
+export function goMethod(method: string): string {
+  return `${method[0]}${method.slice(1).toLowerCase()}`;
+}
+
+/** X-Consul-Index as Go's client reads it: a uint64, 0 when absent or unreadable. */
+function parseIndex(header: string | null): bigint {
+  return header !== null && /^\d{1,20}$/.test(header) ? BigInt(header) : 0n;
+}
+
+/** How Go's HTTP client words a failed exchange: refused dials as `dial tcp …`, our deadlines as a context's. */
+export function dialError(url: string, err: Error): string {
+  if (err.name === "TimeoutError") return "context deadline exceeded";
+  if (err.name === "AbortError") return "context canceled";
   const u = new URL(url);
   const hostPort = `${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`;
   const code = (err as Error & { code?: string }).code ?? "";

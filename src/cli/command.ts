@@ -1,6 +1,6 @@
 import { type ArgsDef, type CommandDef, renderUsage } from "citty";
 import { CliError } from "../lib/errors.ts";
-import { type FlagSpec, isHelpFlag, type ParsedFlags, parseFlags } from "./flags.ts";
+import { flagPrefixLength, type FlagSpec, isHelpFlag, type ParsedFlags, parseFlags } from "./flags.ts";
 
 // A command is data (citty's CommandDef: meta, args, lazy subCommands) plus a run that gets
 // our Go-style parsed flags. run returns the exit code.
@@ -9,6 +9,8 @@ export interface TscCommand {
   meta: { name: string; description: string; version?: string };
   args?: FlagSpec;
   subCommands?: Record<string, () => Promise<TscCommand>>;
+  /** Flags end at the first argument (Go's flag package): what follows is a child command line. */
+  stopAtFirstArg?: boolean;
   run?: (flags: ParsedFlags) => Promise<number | void> | number | void;
 }
 
@@ -47,7 +49,7 @@ export async function runCommandLine(root: TscCommand, argv: string[], err: (s: 
     cmd = await load();
     rest = rest.slice(1);
   }
-  const before = rest.indexOf("--");
+  const before = cmd.stopAtFirstArg ? flagPrefixLength(rest, cmd.args ?? {}) : rest.indexOf("--");
   if ((before < 0 ? rest : rest.slice(0, before)).some(isHelpFlag)) {
     out(`${await usage(cmd, parent)}\n`);
     return 0;
@@ -58,7 +60,7 @@ export async function runCommandLine(root: TscCommand, argv: string[], err: (s: 
     return 1;
   }
   try {
-    const flags = parseFlags(rest, cmd.args ?? {});
+    const flags = parseFlags(rest, cmd.args ?? {}, { stopAtFirstArg: cmd.stopAtFirstArg });
     return (await cmd.run(flags)) ?? 0;
   } catch (e) {
     if (e instanceof CliError) {

@@ -31,7 +31,12 @@ export function isHelpFlag(arg: string): boolean {
   return arg === "-h" || arg === "-help" || arg === "--help" || arg === "--h";
 }
 
-export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedFlags {
+export interface ParseOptions {
+  /** As Go's flag package: flags end at the first argument; the rest is a child's command line. */
+  stopAtFirstArg?: boolean;
+}
+
+export function parseFlags(argv: readonly string[], spec: FlagSpec, opts: ParseOptions = {}): ParsedFlags {
   const byName = new Map<string, [string, FlagDef]>();
   for (const [name, def] of Object.entries(spec)) {
     if (def.type === "positional") continue;
@@ -49,6 +54,10 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedFlags
       break;
     }
     if (!isFlagToken(arg)) {
+      if (opts.stopAtFirstArg) {
+        out._.push(...argv.slice(i));
+        break;
+      }
       out._.push(arg);
       continue;
     }
@@ -91,6 +100,17 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedFlags
     }
   }
   return out;
+}
+
+/** How many leading tokens are flags (with their values) when flags end at the first argument. */
+export function flagPrefixLength(argv: readonly string[], spec: FlagSpec): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--" || !isFlagToken(arg)) return i;
+    const body = arg.replace(/^--?/, "");
+    if (!body.includes("=") && spec[body]?.type === "string") i++;
+  }
+  return argv.length;
 }
 
 /** "-x", "--x", "-x=1"; not "-" (stdin) and not a negative number. */

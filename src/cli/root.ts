@@ -24,5 +24,6 @@ export const root = defineTscCommand({
     snapshot: () => import("./snapshot/index.ts").then((m) => m.default),
     validate: () => import("./validate.ts").then((m) => m.default),
     version: () => import("./version.ts").then((m) => m.default),
+    watch: () => import("./watch.ts").then((m) => m.default),
   },
 });

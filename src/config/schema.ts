@@ -11,6 +11,8 @@ import { DefinitionError, parseCheckDefinition, parseServiceDefinition } from ".
 import type { AgentConfig } from "./types.ts";
 import { nodeMetaCountProblem, nodeMetaPairProblem } from "./node-meta.ts";
 import { notImplementedWarning, stripNotImplemented } from "./not-implemented.ts";
+import { parseWatchDefinition, type WatchDefinition } from "../watch/definition.ts";
+import { WatchParamError } from "../watch/params.ts";
 
 const objectError = { error: "must be an object" };
 const str = z.string({ error: "must be a string" });
@@ -81,9 +83,16 @@ const nodeMeta = z.record(z.string(), str, objectError).superRefine((meta, ctx) 
   }
 });
 
-// Watches stay raw until their issue; services and checks are parsed (and validated with
-// Consul's texts) by definitions.ts, so a bad one is reported with its file and key path.
-const definition = z.record(z.string(), z.unknown(), objectError);
+// Services, checks and watches are parsed (and validated with Consul's texts) by their own
+// parsers, so a bad one is reported with its file and key path.
+const watch = z.record(z.string(), z.unknown(), objectError).transform((raw, ctx): WatchDefinition => {
+  try {
+    return parseWatchDefinition(raw);
+  } catch (err) {
+    if (!(err instanceof WatchParamError)) throw err;
+    return fail(ctx, err.message);
+  }
+});
 const parsedWith = <T>(parse: (raw: unknown, source: DefinitionSource) => T) =>
   z.unknown().transform((raw, ctx): T => {
     try {
@@ -187,7 +196,7 @@ export const configFileSchema = z
       services: listOf(service),
       check,
       checks: listOf(check),
-      watches: listOf(definition),
+      watches: listOf(watch),
     },
     { error: "must be a JSON object" },
   )

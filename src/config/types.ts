@@ -1,3 +1,4 @@
+import type { WatchDefinition } from "../watch/definition.ts";
 import type { CheckDefinition, ServiceDefinition } from "./definition-types.ts";
 
 // The one typed, validated configuration an agent runs with: built-in defaults, then
@@ -42,9 +43,6 @@ export interface LimitsConfig {
   txnMaxReqLen: number;
   httpMaxConnsPerClient: number;
 }
-
-/** Watch definitions stay as parsed JSON until the watches issue types them. */
-export type RawDefinition = Record<string, unknown>;
 
 export interface AgentConfig {
   datacenter: string;
@@ -95,7 +93,7 @@ export interface AgentConfig {
   limits: LimitsConfig;
   services: ServiceDefinition[];
   checks: CheckDefinition[];
-  watches: RawDefinition[];
+  watches: WatchDefinition[];
 }
 
 /** Which source supplied the config, for `tsc validate` and start-up messages. */

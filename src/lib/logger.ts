@@ -64,3 +64,10 @@ export function setLevel(logger: ConsolaInstance, level: LogLevel): void {
   if (threshold) threshold.level = consolaLevels[level];
   else logger.level = consolaLevels[level];
 }
+
+/** hclog's `key=value` pairs: a value with spaces, quotes, `=` or control characters, or none at all, is quoted. */
+export function logFields(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k}=${v === "" || /[\s"=\\]|[^\x20-\x7e]/.test(v) ? JSON.stringify(v) : v}`)
+    .join(" ");
+}

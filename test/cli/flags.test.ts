@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type FlagSpec, parseFlags } from "../../src/cli/flags.ts";
+import { flagPrefixLength, type FlagSpec, parseFlags } from "../../src/cli/flags.ts";
 import { CliError } from "../../src/lib/errors.ts";
 
 const spec: FlagSpec = {
@@ -43,5 +43,20 @@ describe("Go-style flags", () => {
 
   test("aliases map to the flag's name", () => {
     expect(parseFlags(["-limit", "3"], spec).n).toBe("3");
+  });
+});
+
+describe("flags that end at the first argument (a child command line follows)", () => {
+  test("everything from the first argument on is the child's, flags included", () => {
+    const f = parseFlags(["-node", "a1", "-server", "sh", "-c", "echo -server"], spec, { stopAtFirstArg: true });
+    expect(f.node).toBe("a1");
+    expect(f.server).toBe(true);
+    expect(f._).toEqual(["sh", "-c", "echo -server"]);
+  });
+
+  test("flagPrefixLength skips string flags' values, so -h in the child is not help", () => {
+    expect(flagPrefixLength(["-node", "a1", "-server", "cat", "-h"], spec)).toBe(3);
+    expect(flagPrefixLength(["-node=a1", "-h"], spec)).toBe(2);
+    expect(flagPrefixLength(["--", "-x"], spec)).toBe(0);
   });
 });

@@ -47,6 +47,8 @@ describe("parseFragment: key path and reason", () => {
     ["check without name", { checks: [{ ttl: "10s" }] }, "checks[0]: Missing check name"],
     ["check with neither ttl nor interval", { check: { name: "x", script: "true" } }, "check: Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP or UDP checks"],
     ["watches must be objects", { watches: [1] }, "watches[0]: must be an object"],
+    ["watch without its key", { watches: [{ type: "key", args: ["true"] }] }, 'watches[0]: Failed to parse watch (map[string]interface {}{"args":[]interface {}{"true"}}): Must specify a single key to watch'],
+    ["watch without a handler", { watches: [{ type: "nodes" }] }, "watches[0]: Must define a watch handler"],
   ];
   for (const [name, raw, want] of cases) test(name, () => expect(problem(raw)).toBe(want));
 });

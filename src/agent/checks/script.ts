@@ -77,7 +77,7 @@ export function scriptProbe(def: CheckDefinition, outputMax: number, timeoutMs: 
   };
 }
 
-async function drain(reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> }, into: TailBuffer): Promise<void> {
+export async function drain(reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> }, into: TailBuffer): Promise<void> {
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -95,7 +95,7 @@ function startFailure(id: string, message: string, logger: CheckHost["logger"]):
 }
 
 /** What Go's exec.Command/Start would refuse, in its words, since our shell hides it. */
-function lookPathError(name: string): string | undefined {
+export function lookPathError(name: string): string | undefined {
   if (!name.includes("/")) return Bun.which(name) ? undefined : `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
   try {
     accessSync(name, constants.X_OK);
