@@ -155,7 +155,7 @@ describe("tsc watch", () => {
       ids.push(/Event ID: (\S+)/.exec(fired.stdout)![1]!);
       await waitFor(() => runs(out).length === ids.length + 1, 10_000, () => `no run for ${payload}`);
       const events = runs(out).at(-1)![1] as Array<{ ID: string; Name: string; Payload: string }>;
-      expect(events.map((e) => [e.ID, e.Name, e.Payload])).toEqual([[ids.at(-1), "deploy", b64(payload)]]);
+      expect(events.map((e) => [e.ID, e.Name, e.Payload])).toEqual([[ids.at(-1)!, "deploy", b64(payload)]]);
     }
     proc.kill("SIGTERM");
     expect(await withTimeout(proc.exited, 5_000, "watch ignored SIGTERM")).toBe(0);
