@@ -167,6 +167,7 @@ export class Agent {
         send: (to, msg) => cluster.send(to, msg),
         dataDir: c.dev ? undefined : c.dataDir,
         snapshotThreshold: c.raftSnapshotThreshold,
+        snapshotIntervalMs: c.raftSnapshotIntervalMs,
         trailingLogs: c.raftTrailingLogs,
         tombstoneTtlMs: 15 * 60_000,
         datacenter: c.datacenter,

@@ -37,6 +37,11 @@ export interface RaftNodeOptions {
   electionTicks: number;
   heartbeatTicks: number;
   snapshotThreshold: number;
+  /**
+   * Consul's raft_snapshot_interval: the threshold is checked every interval to twice that
+   * (jittered, so servers do not snapshot together); 0 checks on every loop turn.
+   */
+  snapshotIntervalMs: number;
   trailingLogs: number;
   /** A fresh node's configuration: [id] bootstraps a lone server; [] waits for bootstrap(). */
   initialVoters: string[];
@@ -84,6 +89,8 @@ export class RaftNode {
   private snapshotIndex = 0;
   /** A snapshot is being encoded and written; one at a time. */
   private snapshotting = false;
+  /** performance.now() of the next snapshot threshold check. */
+  private snapshotCheckAt: number;
   private lastAppliedTerm = 0;
   private appliedIndex = 0;
   private readSeq = 0;
@@ -114,6 +121,12 @@ export class RaftNode {
       throw new Error(`raft log starts at ${this.log.firstIndex()} but the newest snapshot ends at ${this.snapshotIndex}`);
     }
     this.core = this.newCore();
+    this.snapshotCheckAt = this.nextSnapshotCheck(performance.now());
+  }
+
+  private nextSnapshotCheck(now: number): number {
+    const every = this.opts.snapshotIntervalMs;
+    return every > 0 ? now + this.opts.randomInt(every, 2 * every) : now;
   }
 
   private newCore(): RaftCore {
@@ -470,7 +483,13 @@ export class RaftNode {
   private maybeSnapshot(): void {
     const applied = this.appliedIndex;
     const replaced = (this.opts.fsm.replacedAt ?? 0) > this.snapshotIndex;
-    if (this.snapshotting || (applied - this.snapshotIndex < this.opts.snapshotThreshold && !replaced)) return;
+    if (this.snapshotting) return;
+    if (!replaced) {
+      const now = performance.now();
+      if (now < this.snapshotCheckAt) return;
+      this.snapshotCheckAt = this.nextSnapshotCheck(now);
+      if (applied - this.snapshotIndex < this.opts.snapshotThreshold) return;
+    }
     const term = this.lastAppliedTerm;
     const config = this.core.appliedConfig();
     const overtaken = (): boolean => this.stopped || this.snapshotIndex >= applied;

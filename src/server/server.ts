@@ -36,6 +36,7 @@ export interface ServerOptions {
   send?: (to: string, msg: Message) => boolean;
   dataDir: string | undefined;
   snapshotThreshold: number;
+  snapshotIntervalMs: number;
   trailingLogs: number;
   tombstoneTtlMs: number;
   datacenter: string;
@@ -99,6 +100,7 @@ export class Server {
         }
       },
       snapshotThreshold: opts.snapshotThreshold,
+      snapshotIntervalMs: opts.snapshotIntervalMs,
       trailingLogs: opts.trailingLogs,
       randomInt: (lo, hi) => prng.int(lo, hi),
       info: opts.logger.info,

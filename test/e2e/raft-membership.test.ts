@@ -58,7 +58,7 @@ test("autopilot: a 4th server joins as nonvoter, is promoted with all data; a gr
 
 test("a server that missed more writes than the log keeps catches up by InstallSnapshot", async () => {
   const conf = join(tempDir(), "raft.json");
-  writeFileSync(conf, JSON.stringify({ raft_snapshot_threshold: 20, raft_trailing_logs: 5 }));
+  writeFileSync(conf, JSON.stringify({ raft_snapshot_threshold: 20, raft_snapshot_interval: "200ms", raft_trailing_logs: 5 }));
   const c = (cluster = new TestCluster(IPS.slice(0, 3), { args: ["-config-file", conf] }));
   const li = await c.startAll();
   const acked = new Map<string, string>();

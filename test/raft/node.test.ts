@@ -12,7 +12,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function open(dir: string | undefined, fsm: Fsm, snapshotThreshold = 1_000_000, trailingLogs = 10) {
+function open(dir: string | undefined, fsm: Fsm, snapshotThreshold = 1_000_000, trailingLogs = 10, snapshotIntervalMs = 0) {
   return new RaftNode({
     id: "n1",
     dir,
@@ -20,6 +20,7 @@ function open(dir: string | undefined, fsm: Fsm, snapshotThreshold = 1_000_000, 
     tickMs: 50,
     electionTicks: 2,
     snapshotThreshold,
+    snapshotIntervalMs,
     heartbeatTicks: 1,
     initialVoters: ["n1"],
     trailingLogs,
@@ -90,5 +91,17 @@ describe("single-voter Raft node", () => {
     expect(again.store.kv.size).toBe(35);
     expect(Buffer.from(again.store.kv.get(undefined, "k34").entry!.value!).toString()).toBe("34");
     await n2.stop();
+  });
+
+  test("past the threshold, a snapshot waits for raft_snapshot_interval", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsc-raft-"));
+    dirs.push(dir);
+    const n1 = open(dir, new Fsm(), 10, 2, 60_000);
+    n1.start();
+    await n1.waitLeader(2000);
+    for (let i = 0; i < 35; i++) await n1.propose(put(`k${i}`, String(i)));
+    await Bun.sleep(200);
+    await n1.stop();
+    expect(readdirSync(join(dir, "snapshots")).filter((n) => n.endsWith(".snap"))).toEqual([]);
   });
 });
