@@ -22,6 +22,15 @@ export interface KvPair {
   ModifyIndex: number;
 }
 
+export interface KvGetOptions {
+  recurse?: boolean;
+  consistent?: boolean;
+  /** Block until the index passes this. */
+  index?: number;
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -99,6 +108,7 @@ export class ApiClient {
       res = await fetch(url, { method, headers, body, ...transport } as RequestInit);
       return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
     } catch (err) {
+      if (init.signal?.aborted) throw err; // the caller gave up: not a dial error
       throw new Error(`${goMethod(method)} "${url}": ${dialError(url, err as Error)}`);
     }
   }
@@ -117,9 +127,15 @@ export class ApiClient {
     return expectOk(await this.request(method, path, query, body));
   }
 
-  /** GET /v1/kv/<key>: entries, or undefined on 404. */
-  async kvGet(key: string, opts: { recurse?: boolean } = {}): Promise<{ entries: KvPair[] | undefined; index: number }> {
-    const r = await this.request("GET", `/v1/kv/${encodeKey(key)}`, { recurse: opts.recurse ? "" : undefined });
+  /** GET /v1/kv/<key>: entries, or undefined on 404; with `index` it blocks, as Consul's blocking queries. */
+  async kvGet(key: string, opts: KvGetOptions = {}): Promise<{ entries: KvPair[] | undefined; index: number }> {
+    const q: Query = {
+      recurse: opts.recurse ? "" : undefined,
+      consistent: opts.consistent ? "" : undefined,
+      index: opts.index ? String(opts.index) : undefined,
+      wait: opts.waitMs === undefined ? undefined : `${Math.max(0, Math.ceil(opts.waitMs))}ms`,
+    };
+    const r = await this.request("GET", `/v1/kv/${encodeKey(key)}`, q, undefined, { signal: opts.signal, idleTimeoutMs: opts.index ? BLOCKING_IDLE_TIMEOUT_MS : undefined });
     const index = Number(r.headers.get("X-Consul-Index") ?? 0);
     if (r.status === 404) return { entries: undefined, index };
     return { entries: parseKvPairs(Buffer.from(expectOk(r).body).toString()), index };

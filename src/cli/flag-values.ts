@@ -1,3 +1,4 @@
+import { parseDurationNs } from "../lib/duration.ts";
 import { CliError } from "../lib/errors.ts";
 
 // Typed flag values as Go's flag package and Consul's flags.FlagMapValue parse them, with
@@ -28,6 +29,13 @@ export function intFlag(flag: string, value: string): number {
   // Go's bound is int64; ours is what a JSON number carries exactly.
   if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw invalid(flag, value, "value out of range");
   return Number(n);
+}
+
+/** flag.DurationVar: a Go duration ("1s", "1m30s", "-2h"), in ms. */
+export function durationFlag(flag: string, value: string): number {
+  const ns = parseDurationNs(value);
+  if (ns === undefined) throw invalid(flag, value, "parse error");
+  return ns / 1e6;
 }
 
 /** api.ParseServiceAddr: "host:port" (IPv6 in brackets) as net.SplitHostPort and Atoi read it. */

@@ -108,7 +108,8 @@ export function flagPrefixLength(argv: readonly string[], spec: FlagSpec): numbe
     const arg = argv[i]!;
     if (arg === "--" || !isFlagToken(arg)) return i;
     const body = arg.replace(/^--?/, "");
-    if (!body.includes("=") && spec[body]?.type === "string") i++;
+    const def = spec[body] ?? Object.values(spec).find((d) => d.alias?.includes(body));
+    if (!body.includes("=") && def?.type === "string") i++;
   }
   return argv.length;
 }
