@@ -16,6 +16,7 @@ export const root = defineTscCommand({
     keyring: () => import("./keyring.ts").then((m) => m.default),
     kv: () => import("./kv/index.ts").then((m) => m.default),
     leave: () => import("./leave.ts").then((m) => m.default),
+    lock: () => import("./lock.ts").then((m) => m.default),
     maint: () => import("./maint.ts").then((m) => m.default),
     members: () => import("./members.ts").then((m) => m.default),
     operator: () => import("./operator/index.ts").then((m) => m.default),
