@@ -105,7 +105,7 @@ export class SessionKeeper {
     while (Date.now() - lastRenew <= ttlMs) {
       if (!(await sleep(waitMs, this.done.signal))) return;
       try {
-        const r = await this.client.request("PUT", `/v1/session/renew/${this.id}`, {}, undefined, this.done.signal);
+        const r = await this.client.request("PUT", `/v1/session/renew/${this.id}`, {}, undefined, { signal: this.done.signal });
         if (r.status === 404) return; // gone: the monitor sees the lock go
         if (r.status !== 200) throw new ApiError(r.status, Buffer.from(r.body).toString());
         const [entry] = JSON.parse(Buffer.from(r.body).toString()) as Array<{ TTL?: string }>;
@@ -124,7 +124,7 @@ export class SessionKeeper {
     if (this.done.signal.aborted) return;
     this.done.abort();
     await this.loop;
-    await this.client.request("PUT", `/v1/session/destroy/${this.id}`, {}, undefined, AbortSignal.timeout(DESTROY_TIMEOUT_MS)).catch(() => undefined);
+    await this.client.request("PUT", `/v1/session/destroy/${this.id}`, {}, undefined, { signal: AbortSignal.timeout(DESTROY_TIMEOUT_MS) }).catch(() => undefined);
   }
 }
 

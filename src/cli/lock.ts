@@ -41,7 +41,7 @@ const error = (line: string) => void process.stderr.write(`${line}\n`);
 
 export default defineTscCommand({
   meta: { name: "lock", description: "Execute a command holding a lock" },
-  flagsFirst: true,
+  stopAtFirstArg: true,
   args: {
     ...httpFlags,
     "child-exit-code": { type: "boolean", description: "Exit 2 if the child process exited with an error; otherwise the child's failure is not propagated." },

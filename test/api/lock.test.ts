@@ -3,7 +3,7 @@ import { ApiError, type KvPair } from "../../src/api/client.ts";
 import { AttemptClock, LockError, type LockTiming, monitor } from "../../src/api/lock-session.ts";
 import { decodeLock, encodeLock, pruneDeadHolders } from "../../src/api/semaphore.ts";
 import { childArgv } from "../../src/cli/lock-child.ts";
-import { leadingFlags, parseFlags } from "../../src/cli/flags.ts";
+import { flagPrefixLength, parseFlags } from "../../src/cli/flags.ts";
 
 const timing = (over: Partial<LockTiming> = {}): LockTiming => ({ tryOnce: false, waitMs: 15_000, monitorRetries: 3, monitorRetryMs: 1, ...over });
 
@@ -94,9 +94,9 @@ describe("the child's command line", () => {
 
   test("flags end at the prefix, so the child's own flags stay its own", () => {
     const spec = { verbose: { type: "boolean" as const, description: "" }, n: { type: "string" as const, description: "" } };
-    const f = parseFlags(["-n", "2", "-verbose", "app/x", "ls", "-la", "--", "-h"], spec, true);
+    const f = parseFlags(["-n", "2", "-verbose", "app/x", "ls", "-la", "--", "-h"], spec, { stopAtFirstArg: true });
     expect(f).toMatchObject({ n: "2", verbose: true, _: ["app/x", "ls", "-la", "--", "-h"] });
-    expect(leadingFlags(["-n", "2", "-verbose", "app/x", "ls", "-h"], spec)).toEqual(["-n", "2", "-verbose"]);
-    expect(leadingFlags(["-n=2", "-h", "app/x"], spec)).toEqual(["-n=2", "-h"]);
+    expect(flagPrefixLength(["-n", "2", "-verbose", "app/x", "ls", "-h"], spec)).toBe(3);
+    expect(flagPrefixLength(["-n=2", "-h", "app/x"], spec)).toBe(2);
   });
 });
