@@ -54,7 +54,8 @@ export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: 
   // An agent that dies on its own fails some later assertion far from the cause: say so here.
   let ending = false;
   void proc.exited.then((code) => {
-    if (!ending && proc.signalCode !== "SIGKILL") console.error(`tsc agent on ${ip} exited by itself (code ${code}); its last output:\n${out.join("").slice(-4000)}`);
+    // Exit 0 is a leave the test asked for (`tsc leave`); a crash exits otherwise.
+    if (!ending && code !== 0 && proc.signalCode !== "SIGKILL") console.error(`tsc agent on ${ip} exited by itself (code ${code}); its last output:\n${out.join("").slice(-4000)}`);
   });
   const agent: RunningAgent = {
     ip,
