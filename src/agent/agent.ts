@@ -242,7 +242,7 @@ export class Agent {
       {
         KVS: { target: () => this.kvEndpoint, methods: ["get", "list", "listKeys", "apply", "txn"] },
         Catalog: { target: () => this.catalogEndpoint, methods: ["register", "deregister", "datacenters", "listNodes", "listServices", "serviceNodes", "nodeServices"] },
-        Health: { target: () => this.healthEndpoint, methods: ["nodeChecks", "serviceChecks", "serviceNodes", "checksInState"] },
+        Health: { target: () => this.healthEndpoint, methods: ["nodeChecks", "serviceChecks", "serviceNodes", "checksInState", "nodeDump", "nodeInfo", "serviceDump"] },
         Session: { target: () => this.sessionEndpoint, methods: ["create", "destroy", "renew", "get", "list", "nodeSessions"] },
         Status: { target: () => this.statusEndpoint, methods: ["leader", "peers"] },
         Operator: { target: () => this.operatorEndpoint, methods: ["raftGetConfiguration", "raftRemovePeerById", "raftRemovePeerByAddress", "transferLeader", "serverHealth"] },

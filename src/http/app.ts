@@ -9,6 +9,7 @@ import { kv } from "./kv.ts";
 import { operatorRoutes } from "./operator.ts";
 import { operatorRaftRoutes } from "./operator-raft.ts";
 import { healthRoutes } from "./health.ts";
+import { internalUiRoutes } from "./internal-ui.ts";
 import { flag } from "./query.ts";
 import { text } from "./respond.ts";
 import { sessionRoutes } from "./session.ts";
@@ -38,6 +39,7 @@ export function createApp(agent: Agent): Hono<AgentEnv> {
   app.route("/v1/operator", operatorRaftRoutes);
   app.route("/v1/event", eventRoutes);
   app.route("/v1/snapshot", snapshotRoutes);
+  app.route("/v1/internal/ui", internalUiRoutes);
   app.get("/", (c) =>
     agent.config.ui
       ? c.redirect("/ui/", 301)

@@ -4,6 +4,7 @@ import type {
   CheckServiceNode,
   HealthCheck,
   HealthCheckDefinition,
+  NodeInfo,
   NodeService,
   ServiceAddress,
   ServiceNode,
@@ -121,4 +122,17 @@ export function checkJson(c: HealthCheck): Json {
 
 export function checkServiceNodeJson(e: CheckServiceNode): Json {
   return { Node: nodeJson(e.node), Service: serviceJson(e.service), Checks: e.checks.map(checkJson) };
+}
+
+/** Consul's NodeInfo: the node's fields (no Datacenter, no indexes), its services and checks. */
+export function nodeInfoJson(n: NodeInfo): Json {
+  return {
+    ID: n.node.id,
+    Node: n.node.node,
+    Address: n.node.address,
+    TaggedAddresses: n.node.taggedAddresses,
+    Meta: n.node.meta,
+    Services: n.services.map(serviceJson),
+    Checks: n.checks.map(checkJson),
+  };
 }

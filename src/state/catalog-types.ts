@@ -136,3 +136,10 @@ export function emptyDefinition(): HealthCheckDefinition {
     deregisterCriticalServiceAfterMs: 0,
   };
 }
+
+/** A node with everything registered on it (Consul's NodeInfo, the UI's node dump). */
+export interface NodeInfo {
+  node: CatalogNode;
+  services: NodeService[];
+  checks: HealthCheck[];
+}
