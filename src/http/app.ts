@@ -16,6 +16,7 @@ import { sessionRoutes } from "./session.ts";
 import { snapshotRoutes } from "./snapshot.ts";
 import { status } from "./status.ts";
 import { txnRoutes } from "./txn.ts";
+import { uiRoutes } from "./ui.ts";
 
 // The HTTP API: one Hono sub-app per endpoint group, mounted under /v1, and one error
 // handler that turns ConsulError into its status and one line of text. Anything else is a
@@ -40,6 +41,10 @@ export function createApp(agent: Agent): Hono<AgentEnv> {
   app.route("/v1/event", eventRoutes);
   app.route("/v1/snapshot", snapshotRoutes);
   app.route("/v1/internal/ui", internalUiRoutes);
+  if (agent.config.ui) {
+    app.get("/ui", (c) => c.redirect("/ui/", 301));
+    app.route("/ui", uiRoutes);
+  }
   app.get("/", (c) =>
     agent.config.ui
       ? c.redirect("/ui/", 301)
