@@ -8,10 +8,12 @@ import { cleanupTempDirs, kvValues, type RunningAgent, startAgent, tempDir, wait
 // The web UI against the real binary, through headless Chromium: what a user sees of
 // services, health, nodes and KV, changes made in the UI as the API then reports them, and
 // user data that looks like HTML staying text. Plus the plain HTTP side: redirects, content
-// types, caching, and an agent without the UI. Agents on 127.0.0.90 (UI) and .91 (no UI).
+// types, caching, and an agent without the UI. Agents on 127.0.0.90 (UI), .91 (no UI) and
+// .92 (a client agent of .90, for the forwarded internal endpoints).
 
 const IP = "127.0.0.90";
 const NO_UI_IP = "127.0.0.91";
+const CLIENT_IP = "127.0.0.92";
 const HTML = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`;
 const MAX_VALUE = 1024;
 
@@ -195,6 +197,19 @@ describe("/v1/internal/ui", () => {
     expect(Number(woke.headers.get("X-Consul-Index"))).toBeGreaterThan(index);
     expect(((await woke.json()) as typeof ext).Checks[0]!.Output).toBe("PONG again");
   });
+
+  test("a client agent forwards them to a server and serves the UI from the same answers", async () => {
+    const client = await startAgent(CLIENT_IP, { node: "ui-client", args: ["-ui", "-join", IP] });
+    try {
+      const get = async <T>(path: string): Promise<T> => (await (await fetch(`${client.url}${path}`)).json()) as T;
+      await waitFor(async () => (await get<Array<{ Node: string }>>("/v1/internal/ui/nodes")).some((n) => n.Node === "ui-client"), 15_000, () => "the client never saw itself in the node dump");
+      expect((await get<Array<{ Name: string }>>("/v1/internal/ui/services")).map((s) => s.Name)).toEqual(["cache", "consul", "db", "web"]);
+      expect((await get<{ Address: string }>("/v1/internal/ui/node/ext-1")).Address).toBe("10.9.8.7");
+      expect((await fetch(`${client.url}/ui/dc1/services`)).headers.get("Content-Type")).toBe("text/html; charset=utf-8");
+    } finally {
+      await client.stop("SIGINT");
+    }
+  }, 40_000);
 });
 
 describe("the UI in a browser", () => {
