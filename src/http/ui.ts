@@ -9,12 +9,13 @@ import { uiAssets } from "./ui-assets.ts" with { type: "macro" };
 
 const assets = uiAssets();
 const hashed = (body: string, ext: string) => `app-${new Bun.CryptoHasher("sha256").update(body).digest("hex").slice(0, 12)}.${ext}`;
+const jsName = hashed(assets.js, "js");
+const cssName = hashed(assets.css, "css");
 const files = new Map([
-  [hashed(assets.js, "js"), { body: assets.js, type: "text/javascript; charset=utf-8" }],
-  [hashed(assets.css, "css"), { body: assets.css, type: "text/css; charset=utf-8" }],
+  [jsName, { body: assets.js, type: "text/javascript; charset=utf-8" }],
+  [cssName, { body: assets.css, type: "text/css; charset=utf-8" }],
 ]);
-const [jsName, cssName] = [...files.keys()];
-const indexHtml = assets.html.replace("{{js}}", jsName!).replace("{{css}}", cssName!);
+const indexHtml = assets.html.replace("{{js}}", jsName).replace("{{css}}", cssName);
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
