@@ -23,6 +23,7 @@ let first: SimResult | undefined;
 const lin = new Map<string, number>();
 let livenessMax = 0;
 let livenessSum = 0;
+const undecided: number[] = [];
 for (let i = 0; i < seeds; i++) {
   const seed = start + i;
   const r = runSim({ seed, nodes: sizeOf(seed) });
@@ -33,6 +34,8 @@ for (let i = 0; i < seeds; i++) {
     console.log(r.trace.join("\n"));
     console.log(JSON.stringify(r.stats));
   }
+  // A checker that ran out of time decided nothing: name the seed so it can be looked at.
+  if (r.stats.lin === "timeout") undecided.push(seed);
   if (!r.ok) {
     failures++;
     console.log(`seed ${seed} (${r.nodes} nodes) FAILED: ${r.failure}`);
@@ -43,6 +46,7 @@ for (let i = 0; i < seeds; i++) {
 const secs = ((performance.now() - began) / 1000).toFixed(1);
 console.log(`seeds run: ${seeds} (from ${start}) in ${secs} s; anomalies found: ${failures}`);
 console.log(`linearizability verdicts: ${JSON.stringify(Object.fromEntries(lin))}; after healing, a commit everywhere took ${Math.round(livenessSum / seeds)} ms on average, ${livenessMax} ms at most`);
+if (undecided.length > 0) console.log(`seeds whose history the checker did not decide: ${undecided.join(" ")} (replay one with --seed S)`);
 if (first) {
   console.log(`first failing seed: ${first.seed} (${first.nodes} nodes): ${first.failure}`);
   console.log(first.trace.slice(-60).join("\n"));
