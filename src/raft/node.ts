@@ -288,7 +288,7 @@ export class RaftNode {
     if (mode === "default") {
       this.catchUpTicks(); // a paused process must not trust ticks it never counted
       // The lease speaks for the commit index only once this leader has committed in its term.
-      if (this.core.leaseValid() && this.committedInTerm()) {
+      if (this.core.leaseValid() && this.core.committedInTerm()) {
         const commit = this.core.state.commit;
         if (this.appliedIndex >= commit) return;
         await this.queueRead(commit);
@@ -318,14 +318,9 @@ export class RaftNode {
 
   /** Leader that has committed in its term and applied all of it: its state has every committed write. */
   get readable(): boolean {
-    return this.isLeader && this.committedInTerm() && this.appliedIndex >= this.core.state.commit;
+    return this.isLeader && this.core.committedInTerm() && this.appliedIndex >= this.core.state.commit;
   }
 
-  /** The commit index is an entry of the current term (a new leader's no-op has committed). */
-  private committedInTerm(): boolean {
-    const s = this.core.state;
-    return this.core.termAt(s.commit) === s.term;
-  }
 
   /** Waits until this node is a leader that can serve reads (see readable), or the timeout passes. */
   waitLeader(timeoutMs: number): Promise<boolean> {

@@ -71,6 +71,8 @@ export class Raft {
   leaseForfeited = false;
   /** Leader: set by propose so all proposals between two Readies go out in one append per follower. */
   needBcast = false;
+  /** The term in which committedInTerm() last held. */
+  private committedTerm = -1;
   readonly readOnly: ReadOnly;
   /** ReadIndex requests that arrived before this leader committed an entry of its term. */
   pendingReads: string[] = [];
@@ -110,8 +112,16 @@ export class Raft {
     return this.config().voters.includes(this.id);
   }
 
+  /**
+   * The commit index holds an entry of the current term. Once true it stays true for the term
+   * (commit only grows, and what follows this term's first entry is this term's), so it is
+   * remembered: every lease read asks, and the entry's term may be on disk.
+   */
   committedInTerm(): boolean {
-    return this.log.term(this.log.committed) === this.term;
+    if (this.committedTerm === this.term) return true;
+    if (this.log.term(this.log.committed) !== this.term) return false;
+    this.committedTerm = this.term;
+    return true;
   }
 
   send(m: Outgoing): void {

@@ -212,6 +212,11 @@ export class RaftCore {
     return this.r.log.term(index);
   }
 
+  /** The commit index is an entry of the current term (a new leader's no-op has committed). */
+  committedInTerm(): boolean {
+    return this.r.committedInTerm();
+  }
+
   // --- the Ready cycle ---
 
   hasReady(): boolean {
