@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { FrameBatch } from "../rpc/batch.ts";
 import { frame, PROTO_RAFT } from "../rpc/protocol.ts";
 
 // Raft's network: one outbound TCP connection per peer on its server port, opened with the
@@ -27,6 +28,8 @@ const REDIAL_MS = 250;
 interface Peer {
   addr: string;
   sock: Socket | undefined;
+  /** The messages of one Ready pass go out in one write. */
+  out: FrameBatch | undefined;
   connected: boolean;
   downUntil: number;
 }
@@ -50,7 +53,7 @@ export class RaftTransport {
       p = undefined;
     }
     if (!p) {
-      p = { addr, sock: undefined, connected: false, downUntil: 0 };
+      p = { addr, sock: undefined, out: undefined, connected: false, downUntil: 0 };
       this.peers.set(to, p);
     }
     if (!p.sock) {
@@ -58,8 +61,8 @@ export class RaftTransport {
       this.dial(to, p, at);
     }
     const sock = p.sock!;
-    if (sock.writableLength > MAX_BUFFERED) return false;
-    sock.write(frame(msg));
+    if (sock.writableLength + p.out!.pending > MAX_BUFFERED) return false;
+    p.out!.push(frame(msg));
     return true;
   }
 
@@ -80,6 +83,9 @@ export class RaftTransport {
     sock.setNoDelay(true);
     sock.write(Uint8Array.of(PROTO_RAFT));
     p.sock = sock;
+    p.out = new FrameBatch((bytes) => {
+      if (p.sock === sock && !sock.destroyed) sock.write(bytes);
+    }, queueMicrotask);
     sock.on("connect", () => {
       p.connected = true;
     });
@@ -90,6 +96,7 @@ export class RaftTransport {
       if (p.sock !== sock) return;
       if (!p.connected) p.downUntil = Date.now() + REDIAL_MS;
       p.sock = undefined;
+      p.out = undefined;
       p.connected = false;
     });
     // Peers never answer on this connection; anything they send is ignored.

@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { ConsulError } from "../lib/errors.ts";
+import { FrameBatch } from "./batch.ts";
 import { FrameReader, frame, PROTO_RPC, type RpcResponse } from "./protocol.ts";
 
 // The client side of agent RPC: one multiplexed connection per server, opened on demand.
@@ -37,6 +38,7 @@ class Connection {
   private readonly sock: Socket;
   private readonly pending = new Map<number, Pending>();
   private readonly reader = new FrameReader();
+  private readonly out: FrameBatch;
   private seq = 0;
   closed = false;
 
@@ -47,6 +49,9 @@ class Connection {
     this.sock = connect({ host: addr.ip, port: addr.port });
     this.sock.setNoDelay(true);
     this.sock.write(Uint8Array.of(PROTO_RPC));
+    this.out = new FrameBatch((bytes) => {
+      if (!this.closed && !this.sock.destroyed) this.sock.write(bytes);
+    });
     this.sock.on("data", (chunk: Buffer) => {
       let msgs: unknown[];
       try {
@@ -93,12 +98,13 @@ class Connection {
           reject(e);
         },
       });
-      this.sock.write(frame({ seq, method, args }));
+      this.out.push(frame({ seq, method, args }));
     });
   }
 
   private fail(err: Error): void {
     this.closed = true;
+    this.out.clear();
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.sock.destroy();

@@ -1,5 +1,6 @@
 import type { Socket, TCPSocketListener } from "bun";
 import { ConsulError } from "../lib/errors.ts";
+import { FrameBatch } from "./batch.ts";
 import { FrameReader, frame, PROTO_RAFT, PROTO_RPC, type RpcRequest, type RpcResponse } from "./protocol.ts";
 
 // The server side of agent RPC: a listener on the server port that dispatches "Service.Method"
@@ -14,6 +15,8 @@ interface Conn {
   reader: FrameReader;
   /** Bytes the socket did not take yet: Bun's socket writes only what fits, the rest is ours to keep. */
   unsent: Uint8Array[];
+  /** Answers finished in one turn of the loop, written together. */
+  out: FrameBatch;
 }
 
 export class RpcServer {
@@ -32,7 +35,7 @@ export class RpcServer {
       port,
       socket: {
         open: (s: Socket<Conn>) => {
-          s.data = { proto: undefined, reader: new FrameReader(), unsent: [] };
+          s.data = { proto: undefined, reader: new FrameReader(), unsent: [], out: new FrameBatch((bytes) => send(s, bytes)) };
         },
         data: (s: Socket<Conn>, chunk: Uint8Array) => this.onData(s, chunk),
         drain: (s: Socket<Conn>) => flush(s),
@@ -72,7 +75,7 @@ export class RpcServer {
       s.end();
       return;
     }
-    for (const r of requests) void this.dispatch(r as RpcRequest).then((res) => send(s, frame(res)));
+    for (const r of requests) void this.dispatch(r as RpcRequest).then((res) => s.data.out.push(frame(res)));
   }
 
   private async dispatch(req: RpcRequest): Promise<RpcResponse> {
