@@ -321,7 +321,6 @@ export class RaftNode {
     return this.isLeader && this.core.committedInTerm() && this.appliedIndex >= this.core.state.commit;
   }
 
-
   /** Waits until this node is a leader that can serve reads (see readable), or the timeout passes. */
   waitLeader(timeoutMs: number): Promise<boolean> {
     if (this.readable) return Promise.resolve(true);
