@@ -390,6 +390,34 @@ describe("reads", () => {
     expect(() => net.core("n2").readIndex("r2")).toThrow(NotLeaderError);
   });
 
+  test("a leader learns once per term that it has committed in it, not from storage on every read", () => {
+    const net = new Network(three);
+    net.ignore("appendResp");
+    elect(net, "n1");
+    const n1 = net.get("n1");
+    expect(n1.core.committedInTerm()).toBe(false); // its no-op is not committed yet
+    net.recover();
+    net.tickAll(1);
+    expect(n1.core.committedInTerm()).toBe(true);
+    let lookups = 0;
+    const term = n1.storage.term.bind(n1.storage);
+    n1.storage.term = (index) => {
+      lookups++;
+      return term(index);
+    };
+    for (let i = 0; i < 100; i++) expect(n1.core.committedInTerm()).toBe(true);
+    expect(lookups).toBe(0);
+    // Another leader, another term: not until its own no-op commits.
+    net.isolate("n1");
+    pastBootLease(net);
+    net.ignore("appendResp");
+    elect(net, "n2");
+    expect(net.core("n2").committedInTerm()).toBe(false);
+    net.recover();
+    net.tickAll(1);
+    expect(net.core("n2").committedInTerm()).toBe(true);
+  });
+
   test("a leader cut off from a quorum confirms no read", () => {
     const net = new Network(three);
     elect(net, "n1");
