@@ -16,6 +16,20 @@ export function goString(s: string): string {
   return needsGoEscape.test(json) ? json.replace(needsGoEscape, (c) => goEscapes[c]!) : json;
 }
 
+// Field names repeat in every response: encode each once. User-chosen keys (Meta) also land
+// here, so the cache stops growing at a bound instead of holding every key ever seen.
+const keyCache = new Map<string, string>();
+const KEY_CACHE_MAX = 4096;
+
+function keyString(k: string): string {
+  let out = keyCache.get(k);
+  if (out === undefined) {
+    out = goString(k);
+    if (keyCache.size < KEY_CACHE_MAX) keyCache.set(k, out);
+  }
+  return out;
+}
+
 export function goJson(value: unknown, pretty = false): string {
   const out = encode(value, pretty ? "\n" : "", pretty);
   return pretty ? `${out}\n` : out;
@@ -51,9 +65,12 @@ function encode(v: unknown, nl: string, pretty: boolean): string {
     return encode((v as { toJSON: () => unknown }).toJSON(), nl, pretty);
   }
   const parts: string[] = [];
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+  const obj = v as Record<string, unknown>;
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const x = obj[k];
     if (x === undefined) continue; // omitempty-style: absent fields are not written
-    parts.push(`${goString(k)}${sep}${encode(x, inner, pretty)}`);
+    parts.push(`${keyString(k)}${sep}${encode(x, inner, pretty)}`);
   }
   if (parts.length === 0) return "{}";
   return `{${inner}${parts.join(`,${inner}`)}${nl}}`;
