@@ -20,7 +20,7 @@ import { KvsEndpoint } from "../server/endpoints/kvs.ts";
 import { OperatorEndpoint } from "../server/endpoints/operator.ts";
 import { SessionEndpoint } from "../server/endpoints/session.ts";
 import { SnapshotEndpoint } from "../server/endpoints/snapshot.ts";
-import { RPC_CLIENT_TIMEOUT_MS, RPC_HOLD_TIMEOUT_MS, RpcClient, type ServerAddr } from "../rpc/client.ts";
+import { RpcClient, type RpcClientOptions, type ServerAddr } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { MAX_FRAME } from "../rpc/protocol.ts";
 import type { Message } from "../raft/core/types.ts";
@@ -65,9 +65,6 @@ export const DEFAULT_TIMINGS: AgentTimings = {
   minCheckIntervalMs: 1_000,
   minDeregisterAfterMs: 60_000,
 };
-
-/** Seconds a request may go without a byte of answer: a hold, an RPC deadline, and slack. */
-const HTTP_REQUEST_TIMEOUT_S = Math.ceil((RPC_HOLD_TIMEOUT_MS + RPC_CLIENT_TIMEOUT_MS) / 1000) + 5;
 
 export class Agent {
   readonly startedAt = Date.now();
@@ -154,6 +151,7 @@ export class Agent {
         datacenter: c.datacenter,
         bootstrapExpect: c.bootstrapExpect,
         lanMembers: () => this.members(),
+        rpc: this.rpcOptions(),
         logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m), debug: (m) => log.debug(m) },
       });
       this.cluster = cluster;
@@ -205,7 +203,7 @@ export class Agent {
         "Operator",
       );
     } else {
-      this.rpcClient = new RpcClient(() => this.knownServers());
+      this.rpcClient = new RpcClient(() => this.knownServers(), this.rpcOptions());
       this.kvEndpoint = this.rpcClient.proxy<KvsEndpoint>("KVS");
       this.catalogEndpoint = this.rpcClient.proxy<CatalogEndpoint>("Catalog");
       this.healthEndpoint = this.rpcClient.proxy<HealthEndpoint>("Health");
@@ -256,6 +254,16 @@ export class Agent {
   }
 
   /** Servers a client agent can call: alive members tagged role=consul with an RPC port. */
+  private rpcOptions(): RpcClientOptions {
+    return { timeoutMs: this.config.limits.rpcClientTimeoutMs, holdMs: this.config.rpcHoldTimeoutMs };
+  }
+
+  /** Seconds a request may go without a byte of answer: a hold, an RPC deadline, and slack (0: no limit). */
+  private httpRequestTimeoutS(): number {
+    const rpcMs = this.config.limits.rpcClientTimeoutMs;
+    return rpcMs === 0 ? 0 : Math.ceil((this.config.rpcHoldTimeoutMs + rpcMs) / 1000) + 5;
+  }
+
   private knownServers(): ServerAddr[] {
     return this.members().flatMap((m) => {
       const s = serverInfo(m);
@@ -606,6 +614,7 @@ export class Agent {
     const port = this.config.ports.http;
     if (port < 0) return;
     const app = createApp(this);
+    const requestTimeoutS = this.httpRequestTimeoutS();
     for (const hostname of this.config.clientAddrs) {
       const server: BunServer<undefined> = Bun.serve({
         hostname,
@@ -617,7 +626,7 @@ export class Agent {
           // Bun cuts a request off after 10 s without a byte; one held for a leader and then
           // forwarded may rightly take up to the hold plus an RPC deadline. Blocking queries
           // lift the limit altogether (allowLongPoll).
-          server.timeout(req, HTTP_REQUEST_TIMEOUT_S);
+          server.timeout(req, requestTimeoutS);
           return app.fetch(collapseSlashes(req), { server });
         },
       });

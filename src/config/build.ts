@@ -100,10 +100,12 @@ export function buildConfig(f: ConfigFragment, dev: boolean): { config: AgentCon
     raftSnapshotIntervalMs: f.raft_snapshot_interval ?? d.raftSnapshotIntervalMs,
     raftTrailingLogs: f.raft_trailing_logs ?? d.raftTrailingLogs,
     raftMultiplier: f.performance?.raft_multiplier ?? d.raftMultiplier,
+    rpcHoldTimeoutMs: f.performance?.rpc_hold_timeout ?? d.rpcHoldTimeoutMs,
     limits: {
       kvMaxValueSize: f.limits?.kv_max_value_size ?? d.limits.kvMaxValueSize,
       txnMaxReqLen: f.limits?.txn_max_req_len ?? d.limits.txnMaxReqLen,
       httpMaxConnsPerClient: f.limits?.http_max_conns_per_client ?? d.limits.httpMaxConnsPerClient,
+      rpcClientTimeoutMs: f.limits?.rpc_client_timeout ?? d.limits.rpcClientTimeoutMs,
     },
     services: f.services ?? [],
     checks: f.checks ?? [],

@@ -30,10 +30,10 @@ const NOT_IMPLEMENTED: Record<string, readonly string[]> = {
   addresses: ["grpc_tls"],
   dns_config: ["soa", "use_cache", "cache_max_age", "prefer_namespace"],
   limits: [
-    "https_handshake_timeout", "rpc_handshake_timeout", "rpc_client_timeout",
+    "https_handshake_timeout", "rpc_handshake_timeout",
     "rpc_max_conns_per_client", "rpc_rate", "rpc_max_burst", "request_limits",
   ],
-  performance: ["leave_drain_time", "rpc_hold_timeout"],
+  performance: ["leave_drain_time"],
   ports: [
     "grpc_tls", "proxy_min_port", "proxy_max_port", "sidecar_min_port", "sidecar_max_port",
     "expose_min_port", "expose_max_port",

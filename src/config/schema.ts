@@ -182,12 +182,12 @@ export const configFileSchema = z
       raft_trailing_logs: countMin0,
       limits: z
         .strictObject(
-          { kv_max_value_size: countMin1, txn_max_req_len: countMin1, http_max_conns_per_client: countMin0 },
+          { kv_max_value_size: countMin1, txn_max_req_len: countMin1, http_max_conns_per_client: countMin0, rpc_client_timeout: duration },
           objectError,
         )
         .partial(),
       performance: z
-        .strictObject({ raft_multiplier: intBetween(1, 10, "must be an integer between 1 and 10") }, objectError)
+        .strictObject({ raft_multiplier: intBetween(1, 10, "must be an integer between 1 and 10"), rpc_hold_timeout: duration }, objectError)
         .partial(),
       // We never phone home, so these are honoured by construction.
       disable_update_check: bool,

@@ -42,6 +42,8 @@ export interface LimitsConfig {
   kvMaxValueSize: number;
   txnMaxReqLen: number;
   httpMaxConnsPerClient: number;
+  /** limits.rpc_client_timeout: how long an RPC call waits for its answer (a blocking query: its wait plus the hold); 0 for ever. */
+  rpcClientTimeoutMs: number;
 }
 
 export interface AgentConfig {
@@ -90,6 +92,7 @@ export interface AgentConfig {
   raftSnapshotIntervalMs: number;
   raftTrailingLogs: number;
   raftMultiplier: number; // performance.raft_multiplier: scales Raft timeouts, 1 (fast) to 10; 5 by default
+  rpcHoldTimeoutMs: number; // performance.rpc_hold_timeout: how long a request waits for a leader (or a server) to appear
   limits: LimitsConfig;
   services: ServiceDefinition[];
   checks: CheckDefinition[];

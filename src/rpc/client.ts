@@ -17,9 +17,9 @@ export const RPC_CLIENT_TIMEOUT_MS = 60_000;
 const DEADLINE_REACHED = "rpc error making call: i/o deadline reached";
 
 export interface RpcClientOptions {
-  /** Deadline of a call; default RPC_CLIENT_TIMEOUT_MS. */
+  /** Deadline of a call (0: none); default RPC_CLIENT_TIMEOUT_MS, Consul's limits.rpc_client_timeout. */
   timeoutMs?: number;
-  /** Added to a blocking query's wait for its deadline; default RPC_HOLD_TIMEOUT_MS. */
+  /** Added to a blocking query's wait for its deadline; default RPC_HOLD_TIMEOUT_MS, Consul's performance.rpc_hold_timeout. */
   holdMs?: number;
 }
 
@@ -83,10 +83,13 @@ class Connection {
     if (this.closed) return Promise.reject(new Error("rpc: connection closed"));
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
-      // A late answer finds no pending call and is dropped.
-      const timer = setTimeout(() => {
-        if (this.pending.delete(seq)) reject(new ConsulError(500, DEADLINE_REACHED));
-      }, timeoutMs);
+      // A late answer finds no pending call and is dropped. rpc_client_timeout 0: no deadline.
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              if (this.pending.delete(seq)) reject(new ConsulError(500, DEADLINE_REACHED));
+            }, timeoutMs)
+          : undefined;
       const done = (): void => clearTimeout(timer);
       this.pending.set(seq, {
         resolve: (v) => {

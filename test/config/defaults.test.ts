@@ -32,7 +32,8 @@ describe("defaultConfig", () => {
     expect(d.raftTrailingLogs).toBe(10_000);
     expect(d.raftMultiplier).toBe(5);
     expect(d.checkOutputMaxSize).toBe(4096);
-    expect(d.limits).toEqual({ kvMaxValueSize: 524_288, txnMaxReqLen: 524_288, httpMaxConnsPerClient: 200 });
+    expect(d.limits).toEqual({ kvMaxValueSize: 524_288, txnMaxReqLen: 524_288, httpMaxConnsPerClient: 200, rpcClientTimeoutMs: 60_000 });
+    expect(d.rpcHoldTimeoutMs).toBe(7_000);
     expect(d.logLevel).toBe("info");
   });
 

@@ -167,6 +167,15 @@ describe("derived values", () => {
     expect(config.ports.https).toBe(8501);
   });
 
+  test("RPC deadlines: limits.rpc_client_timeout and performance.rpc_hold_timeout, 0 for no deadline", () => {
+    const file = tmp.write("a.json", { limits: { rpc_client_timeout: "3s" }, performance: { rpc_hold_timeout: "1500ms" } });
+    const { config, warnings } = load({ configFiles: [file] });
+    expect([config.limits.rpcClientTimeoutMs, config.rpcHoldTimeoutMs]).toEqual([3000, 1500]);
+    expect(warnings.filter((w) => w.includes("rpc_"))).toEqual([]);
+    expect(load({ configFiles: [tmp.write("b.json", { limits: { rpc_client_timeout: "0s" } })] }).config.limits.rpcClientTimeoutMs).toBe(0);
+    expect(loadError({ configFiles: [tmp.write("c.json", { performance: { rpc_hold_timeout: "soon" } })] })).toContain('performance.rpc_hold_timeout: invalid duration "soon"');
+  });
+
   test("recursors split on spaces and drop repeats", () => {
     const file = tmp.write("a.json", { recursors: ["8.8.8.8 1.1.1.1", "8.8.8.8"] });
     expect(load({ configFiles: [file] }).config.recursors).toEqual(["8.8.8.8", "1.1.1.1"]);
