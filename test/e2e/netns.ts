@@ -156,12 +156,16 @@ export class NsClient {
   }
 }
 
-/** A server agent in host i's namespace: bound to its namespace address, HTTP on its own 127.0.0.1. */
-export function startNsServer(net: TestNet, i: number, opts: { expect: number; dataDir?: string; args?: string[] }): RunningAgent {
+/**
+ * An agent in host i's namespace: bound to its namespace address, HTTP on its own 127.0.0.1,
+ * joining the servers on hosts 0..expect-1. A server unless `client`.
+ */
+export function startNsAgent(net: TestNet, i: number, opts: { expect: number; client?: boolean; dataDir?: string; args?: string[] }): RunningAgent {
   const dataDir = opts.dataDir ?? tempDir();
-  const join = net.addrs.filter((_, j) => j !== i).flatMap((a) => ["-retry-join", a]);
-  const argv = [BIN, "agent", "-server", "-bootstrap-expect", String(opts.expect), ...join, "-retry-interval", "1s", ...(opts.args ?? [])];
-  const proc = net.spawnIn(i, [...argv, "-data-dir", dataDir, "-node", `s${i}`, "-bind", net.addrs[i]!, "-client", "127.0.0.1"]) as Subprocess<"ignore", "pipe", "pipe">;
+  const join = net.addrs.slice(0, opts.expect).filter((_, j) => j !== i).flatMap((a) => ["-retry-join", a]);
+  const role = opts.client ? [] : ["-server", "-bootstrap-expect", String(opts.expect)];
+  const argv = [BIN, "agent", ...role, ...join, "-retry-interval", "1s", ...(opts.args ?? [])];
+  const proc = net.spawnIn(i, [...argv, "-data-dir", dataDir, "-node", opts.client ? `c${i}` : `s${i}`, "-bind", net.addrs[i]!, "-client", "127.0.0.1"]) as Subprocess<"ignore", "pipe", "pipe">;
   const out: string[] = [];
   for (const stream of [proc.stdout, proc.stderr]) {
     void (async () => {

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { cleanupTempDirs, type RunningAgent, waitFor } from "./harness.ts";
-import { agreedLeader, NsClient, netnsAvailable, startNsServer, TestNet } from "./netns.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cleanupTempDirs, type RunningAgent, tempDir, waitFor } from "./harness.ts";
+import { agreedLeader, NsClient, netnsAvailable, startNsAgent, TestNet } from "./netns.ts";
 
 // Three real servers, each on its own test host (a network namespace, see netns.ts), with the
 // network between them cut while they run: what a partition does that kill -9 and SIGSTOP
@@ -25,10 +27,11 @@ interface Cluster {
   leader: number;
 }
 
-async function startCluster(): Promise<Cluster> {
-  const n = (net = new TestNet(3));
+/** Three servers on hosts 0-2 (and `hosts` - 3 more hosts for the test's own agents). */
+async function startCluster(hosts = 3): Promise<Cluster> {
+  const n = (net = new TestNet(hosts));
   n.up();
-  const servers = [0, 1, 2].map((i) => startNsServer(n, i, { expect: 3 }));
+  const servers = [0, 1, 2].map((i) => startNsAgent(n, i, { expect: 3 }));
   const clients = [0, 1, 2].map((i) => new NsClient(n, i));
   const leader = await agreedLeader(n, clients, [0, 1, 2], 25_000).catch((err: Error) => {
     throw new Error(`${err.message}\n${servers.map((s) => `--- ${s.ip}\n${s.output().slice(-2000)}`).join("\n")}`);
@@ -186,4 +189,49 @@ test.skipIf(!canPartition)(
     expect(acked.size).toBeGreaterThan(50);
   },
   90_000,
+);
+
+test.skipIf(!canPartition)(
+  "a client agent cut off from every server: its API fails within rpc_client_timeout, the servers mark it critical; healed, it is passing and answers again",
+  async () => {
+    const { net: n, clients } = await startCluster(4);
+    const conf = join(tempDir(), "rpc.json");
+    writeFileSync(conf, JSON.stringify({ limits: { rpc_client_timeout: "3s" }, performance: { rpc_hold_timeout: "2s" } }));
+    startNsAgent(n, 3, { expect: 3, client: true, args: ["-config-file", conf] });
+    const client = new NsClient(n, 3);
+    const server = clients[0]!;
+    await waitFor(async () => (await client.put("/v1/kv/from-client", "1")).status === 200, 20_000, () => "the client agent never reached a server");
+    expect((await client.put("/v1/agent/service/register", JSON.stringify({ Name: "web", Port: 80 }))).status).toBe(200);
+    const passing = async () => {
+      const a = await server.get("/v1/health/node/c3");
+      return a.status === 200 && (JSON.parse(a.body) as Array<{ CheckID: string; Status: string }>).some((c) => c.CheckID === "serfHealth" && c.Status === "passing");
+    };
+    await waitFor(passing, 15_000, () => "the client's serfHealth never passed");
+    await waitFor(async () => (await server.get("/v1/catalog/service/web")).body.includes('"c3"'), 15_000, () => "the client's service never reached the catalog");
+
+    n.isolate(3);
+    // No answer comes: the call gives up at the client's rpc_client_timeout with Consul's error.
+    const t0 = performance.now();
+    const cut = await kv(client, "from-client", "", 20_000);
+    const waited = performance.now() - t0;
+    expect([cut.status, cut.body.trim()]).toEqual([500, "rpc error making call: i/o deadline reached"]);
+    expect(waited).toBeGreaterThan(2_500);
+    expect(waited).toBeLessThan(10_000);
+    // The servers see it fail: serfHealth critical, its service no longer passing.
+    await waitFor(
+      async () => (await server.get("/v1/health/state/critical")).body.includes('"c3"'),
+      20_000,
+      () => "the servers never marked the cut-off client critical",
+    );
+    expect(JSON.parse((await server.get("/v1/health/service/web?passing")).body)).toEqual([]);
+
+    n.heal();
+    await waitFor(async () => (await kv(client, "from-client", "", 5_000)).status === 200, 20_000, () => "the client agent never answered again");
+    expect((await kv(client, "from-client")).body).toBe("1");
+    // Gossip finds it again (Serf's reconnect runs every 30 s at most) and the leader clears the check.
+    await waitFor(passing, 45_000, () => "the healed client never passed again");
+    const web = JSON.parse((await server.get("/v1/health/service/web?passing")).body) as Array<{ Node: { Node: string } }>;
+    expect(web.map((e) => e.Node.Node)).toEqual(["c3"]);
+  },
+  120_000,
 );
