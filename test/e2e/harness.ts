@@ -31,7 +31,8 @@ export function cleanupTempDirs(): void {
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-function collect(stream: ReadableStream<Uint8Array>, sink: string[]): void {
+/** Appends what `stream` carries to `sink`, as text, until it ends. */
+export function collect(stream: ReadableStream<Uint8Array>, sink: string[]): void {
   void (async () => {
     const decoder = new TextDecoder();
     for await (const chunk of stream) sink.push(decoder.decode(chunk, { stream: true }));

@@ -1,6 +1,6 @@
 import { type Subprocess, spawn, spawnSync } from "bun";
 import { resolve } from "node:path";
-import { BIN, type RunningAgent, tempDir, waitFor, withTimeout } from "./harness.ts";
+import { BIN, collect, type RunningAgent, tempDir, waitFor, withTimeout } from "./harness.ts";
 
 // Test hosts in network namespaces this test makes itself, for faults loopback cannot show:
 // a partition between running servers. Host i lives in its own namespace with one address,
@@ -167,12 +167,8 @@ export function startNsAgent(net: TestNet, i: number, opts: { expect: number; cl
   const argv = [BIN, "agent", ...role, ...join, "-retry-interval", "1s", ...(opts.args ?? [])];
   const proc = net.spawnIn(i, [...argv, "-data-dir", dataDir, "-node", opts.client ? `c${i}` : `s${i}`, "-bind", net.addrs[i]!, "-client", "127.0.0.1"]) as Subprocess<"ignore", "pipe", "pipe">;
   const out: string[] = [];
-  for (const stream of [proc.stdout, proc.stderr]) {
-    void (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of stream) out.push(decoder.decode(chunk, { stream: true }));
-    })();
-  }
+  collect(proc.stdout, out);
+  collect(proc.stderr, out);
   return {
     ip: net.addrs[i]!,
     url: "http://127.0.0.1:8500 (in its namespace)",
