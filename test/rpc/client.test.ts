@@ -85,3 +85,26 @@ test("a call past its deadline fails with Consul's text; a blocking query's dead
     slow.stop();
   }
 });
+
+test("rpc_client_timeout 0: a call waits for its answer however long it takes", async () => {
+  let release: (() => void) | undefined;
+  const slow = new RpcServer(
+    { KVS: { target: () => ({ get: () => new Promise<string>((resolve) => (release = () => resolve("late"))) }), methods: ["get"] } },
+    { warn: () => undefined },
+  );
+  slow.start("127.0.0.159", 18302);
+  const at = { name: "s3", ip: "127.0.0.159", port: 18302 };
+  const patient = new RpcClient(() => [at], { timeoutMs: 0, holdMs: 0 });
+  try {
+    const answer = patient.call("KVS.get", [{ minIndex: 0, maxWaitMs: 0, consistency: "default" }]);
+    let settled = false;
+    void answer.finally(() => (settled = true)).catch(() => undefined);
+    await Bun.sleep(300);
+    expect(settled).toBe(false);
+    release?.();
+    expect(await answer).toBe("late");
+  } finally {
+    patient.close();
+    slow.stop();
+  }
+});
