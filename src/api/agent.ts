@@ -1,31 +1,9 @@
+import type { AgentCheck, AgentService } from "./agent-types.ts";
 import { type ApiClient, encodeKey } from "./client.ts";
 
 // /v1/agent calls the CLI makes, typed as Consul's api package has them. Composes ApiClient.
 
-export interface AgentService {
-  ID: string;
-  Service: string;
-  Tags: string[] | null;
-  Meta: Record<string, string> | null;
-  Port: number;
-  Address: string;
-  TaggedAddresses?: Record<string, { Address: string; Port: number }>;
-  Weights: { Passing: number; Warning: number };
-  EnableTagOverride: boolean;
-}
-
-export interface AgentCheck {
-  Node: string;
-  CheckID: string;
-  Name: string;
-  Status: string;
-  Notes: string;
-  Output: string;
-  ServiceID: string;
-  ServiceName: string;
-  ServiceTags?: string[] | null;
-  Type?: string;
-}
+export type { AgentCheck, AgentService };
 
 /** GET /v1/agent/self; only what the CLI reads is typed, the rest stays open. */
 export interface AgentSelf {

@@ -1,3 +1,4 @@
+import type { AgentCheck } from "../../api/agent-types.ts";
 import { type Reply, watch } from "../api.ts";
 import type { Ctx } from "../ctx.ts";
 import { h, pill, replaceChildren } from "../dom.ts";
@@ -45,15 +46,7 @@ export function healthCounts(c: Counts): HTMLElement {
 }
 
 /** The fields of Consul's HealthCheck JSON the tables show. */
-export interface CheckJson {
-  CheckID: string;
-  Name: string;
-  Status: string;
-  Notes: string;
-  Output: string;
-  ServiceID: string;
-  Type: string;
-}
+export type CheckJson = Pick<AgentCheck, "CheckID" | "Name" | "Status" | "Notes" | "Output" | "ServiceID" | "Type">;
 
 export function checksTable(checks: CheckJson[]): HTMLElement {
   if (checks.length === 0) return h("p", { class: "muted" }, "No health checks.");
