@@ -2,6 +2,7 @@ import type { AgentCheck } from "../../api/agent-types.ts";
 import { type Reply, watch } from "../api.ts";
 import type { Ctx } from "../ctx.ts";
 import { h, pill, replaceChildren } from "../dom.ts";
+import { href } from "../route.ts";
 import type { Counts } from "../values.ts";
 
 // Pieces every page uses: API paths with the page's datacenter, live data, search boxes,
@@ -9,6 +10,14 @@ import type { Counts } from "../values.ts";
 
 export function api(ctx: Ctx, path: string): string {
   return `${path}${path.includes("?") ? "&" : "?"}dc=${encodeURIComponent(ctx.dc)}`;
+}
+
+/** A detail page's frame: title, a crumb back to its list, the name as heading; returns its body. */
+export function detailFrame(ctx: Ctx, list: "services" | "nodes", label: string, name: string, bodyId: string): HTMLElement {
+  document.title = `${name} - ${label} - tsc`;
+  const body = h("div", { id: bodyId });
+  replaceChildren(ctx.main, h("p", { class: "crumbs" }, h("a", { href: href({ page: list, dc: ctx.dc }) }, label), " / "), h("h1", {}, name), body);
+  return body;
 }
 
 /** Follows `path` for as long as the page is shown; an error stays up until an answer comes. */

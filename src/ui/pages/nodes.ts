@@ -3,7 +3,7 @@ import type { Ctx } from "../ctx.ts";
 import { h, replaceChildren } from "../dom.ts";
 import { href } from "../route.ts";
 import { countStatuses, worst } from "../values.ts";
-import { api, type CheckJson, checksTable, healthCounts, live, matches, searchBox, tagList } from "./common.ts";
+import { api, type CheckJson, checksTable, detailFrame, healthCounts, live, matches, searchBox, tagList } from "./common.ts";
 
 // /ui/<dc>/nodes and /ui/<dc>/nodes/<node>, from /v1/internal/ui/nodes and /node/<node>.
 
@@ -61,9 +61,7 @@ function nodeRow(ctx: Ctx, n: NodeInfo, leader: string): HTMLElement {
 export function nodePage(ctx: Ctx): void {
   if (ctx.route.page !== "node") return;
   const name = ctx.route.name;
-  document.title = `${name} - Nodes - tsc`;
-  const body = h("div", { id: "node" });
-  replaceChildren(ctx.main, h("p", { class: "crumbs" }, h("a", { href: href({ page: "nodes", dc: ctx.dc }) }, "Nodes"), " / "), h("h1", {}, name), body);
+  const body = detailFrame(ctx, "nodes", "Nodes", name, "node");
   live<NodeInfo>(ctx, `/v1/internal/ui/node/${encodeURIComponent(name)}`, (r) => {
     const n = r.body;
     if (!n) return replaceChildren(body, h("p", { class: "muted empty" }, `Node ${name} is not registered.`));

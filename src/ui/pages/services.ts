@@ -2,7 +2,7 @@ import type { Ctx } from "../ctx.ts";
 import { h, replaceChildren } from "../dom.ts";
 import { href } from "../route.ts";
 import { countStatuses, worst } from "../values.ts";
-import { type CheckJson, checksTable, healthCounts, live, matches, searchBox, tagList } from "./common.ts";
+import { type CheckJson, checksTable, detailFrame, healthCounts, live, matches, searchBox, tagList } from "./common.ts";
 
 // /ui/<dc>/services and /ui/<dc>/services/<name>.
 
@@ -55,9 +55,7 @@ interface Instance {
 export function servicePage(ctx: Ctx): void {
   if (ctx.route.page !== "service") return;
   const name = ctx.route.name;
-  document.title = `${name} - Services - tsc`;
-  const body = h("div", { id: "instances" });
-  replaceChildren(ctx.main, h("p", { class: "crumbs" }, h("a", { href: href({ page: "services", dc: ctx.dc }) }, "Services"), " / "), h("h1", {}, name), body);
+  const body = detailFrame(ctx, "services", "Services", name, "instances");
   live<Instance[]>(ctx, `/v1/health/service/${encodeURIComponent(name)}`, (r) => {
     const instances = r.body ?? [];
     if (instances.length === 0) return replaceChildren(body, h("p", { class: "muted empty" }, `No instances of ${name} are registered.`));
