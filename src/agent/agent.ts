@@ -253,7 +253,7 @@ export class Agent {
     this.rpcServer.start(c.bindAddr, c.ports.server);
   }
 
-  /** Servers a client agent can call: alive members tagged role=consul with an RPC port. */
+  /** limits.rpc_client_timeout and performance.rpc_hold_timeout, for every RPC client this agent makes. */
   private rpcOptions(): RpcClientOptions {
     return { timeoutMs: this.config.limits.rpcClientTimeoutMs, holdMs: this.config.rpcHoldTimeoutMs };
   }
@@ -264,6 +264,7 @@ export class Agent {
     return rpcMs === 0 ? 0 : Math.ceil((this.config.rpcHoldTimeoutMs + rpcMs) / 1000) + 5;
   }
 
+  /** Servers a client agent can call: alive members tagged role=consul with an RPC port. */
   private knownServers(): ServerAddr[] {
     return this.members().flatMap((m) => {
       const s = serverInfo(m);
