@@ -1,4 +1,3 @@
-import type { ApiError } from "./api.ts";
 import type { Route } from "./route.ts";
 
 /** What a page gets: where it is, where to draw, how to report, and when to stop (signal). */
@@ -8,7 +7,8 @@ export interface Ctx {
   main: HTMLElement;
   signal: AbortSignal;
   go(path: string): void;
-  error(e: ApiError | string): void;
+  /** Shows an API error's one-line text, or a message of the page's own. */
+  error(e: unknown): void;
   clearError(): void;
   notice(text: string): void;
 }

@@ -29,8 +29,9 @@ const nav = h("nav", {});
 let current: AbortController | undefined;
 let agentDc = "";
 
-function showError(e: ApiError | string): void {
-  errorBox.textContent = typeof e === "string" ? e : e.message;
+/** The agent's own text for an API error; anything else as it prints. */
+function showError(e: unknown): void {
+  errorBox.textContent = e instanceof ApiError ? e.message : String(e);
   errorBox.hidden = false;
 }
 
@@ -72,7 +73,7 @@ async function render(): Promise<void> {
   try {
     await pages[route.page]({ dc: route.dc, route, main, signal: controller.signal, go, error: showError, clearError, notice });
   } catch (err) {
-    if (!controller.signal.aborted) showError(err instanceof ApiError ? err : String(err));
+    if (!controller.signal.aborted) showError(err);
   }
 }
 
@@ -93,7 +94,7 @@ async function boot(): Promise<void> {
     const self = await getJson<{ Config?: { Datacenter?: string } }>("/v1/agent/self");
     agentDc = self.body?.Config?.Datacenter ?? "";
   } catch (err) {
-    showError(err instanceof ApiError ? err : String(err));
+    showError(err);
   }
   if (agentDc === "") agentDc = (await getJson<string[]>("/v1/catalog/datacenters").catch(() => undefined))?.body?.[0] ?? "dc1";
   await render();

@@ -1,4 +1,4 @@
-import { ApiError, getJson, send } from "../api.ts";
+import { getJson, send } from "../api.ts";
 import type { Ctx } from "../ctx.ts";
 import { h, replaceChildren } from "../dom.ts";
 import { href, kvPath, parentOf, unaddressableKey } from "../route.ts";
@@ -19,8 +19,6 @@ interface KvEntry {
   CreateIndex: number;
   ModifyIndex: number;
 }
-
-const report = (ctx: Ctx, err: unknown) => ctx.error(err instanceof ApiError ? err : String(err));
 
 export async function kvEditPage(ctx: Ctx): Promise<void> {
   if (ctx.route.page === "kv-create") return createForm(ctx, ctx.route.prefix);
@@ -51,7 +49,7 @@ function drawEntry(ctx: Ctx, body: HTMLElement, e: KvEntry, flags: string, reloa
       await reload();
       ctx.notice(`Saved ${e.Key}`);
     } catch (err) {
-      report(ctx, err);
+      ctx.error(err);
     }
   };
   replaceChildren(
@@ -77,7 +75,7 @@ function createForm(ctx: Ctx, prefix: string): void {
       if (ok !== "true") return ctx.error(`Key ${key} already exists.`);
       ctx.go(href({ page: "kv", dc: ctx.dc, prefix: parentOf(key) }));
     } catch (err) {
-      report(ctx, err);
+      ctx.error(err);
     }
   };
   replaceChildren(

@@ -1,4 +1,4 @@
-import { ApiError, send } from "../api.ts";
+import { send } from "../api.ts";
 import type { Ctx } from "../ctx.ts";
 import { h, replaceChildren } from "../dom.ts";
 import { href, kvPath, parentOf } from "../route.ts";
@@ -18,7 +18,7 @@ export async function deleteKv(ctx: Ctx, key: string): Promise<boolean> {
     await send("DELETE", api(ctx, `${kvPath(key)}${key.endsWith("/") ? "?recurse" : ""}`));
     return true;
   } catch (err) {
-    ctx.error(err instanceof ApiError ? err : String(err));
+    ctx.error(err);
     return false;
   }
 }
