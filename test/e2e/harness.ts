@@ -39,26 +39,20 @@ export function collect(stream: ReadableStream<Uint8Array>, sink: string[]): voi
   })();
 }
 
-/** Starts `tsc agent` on `ip` and waits until it answers /v1/status/leader with a leader. */
-export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: string; node?: string; waitLeader?: boolean } = {}): Promise<RunningAgent> {
-  const dataDir = opts.dataDir ?? tempDir();
-  const args = opts.args ?? ["-server", "-bootstrap-expect", "1"];
+/**
+ * Collects an agent process's output and gives its stop/kill handles. An agent that dies on
+ * its own would fail some later assertion far from the cause, so that is said at once.
+ */
+export function watchAgent(proc: Subprocess<"ignore", "pipe", "pipe">, ip: string, url: string, dataDir: string): RunningAgent {
   const out: string[] = [];
-  const proc = spawn([BIN, "agent", ...args, "-data-dir", dataDir, "-node", opts.node ?? `n-${ip}`, "-bind", ip, "-client", ip], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
   collect(proc.stdout, out);
   collect(proc.stderr, out);
-  const url = `http://${ip}:8500`;
-  // An agent that dies on its own fails some later assertion far from the cause: say so here.
   let ending = false;
   void proc.exited.then((code) => {
     // Exit 0 is a leave the test asked for (`tsc leave`); a crash exits otherwise.
     if (!ending && code !== 0 && proc.signalCode !== "SIGKILL") console.error(`tsc agent on ${ip} exited by itself (code ${code}); its last output:\n${out.join("").slice(-4000)}`);
   });
-  const agent: RunningAgent = {
+  return {
     ip,
     url,
     proc,
@@ -75,9 +69,21 @@ export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: 
       await withTimeout(proc.exited, 10_000, "agent did not die");
     },
   };
+}
+
+/** Starts `tsc agent` on `ip` and waits until it answers /v1/status/leader with a leader. */
+export async function startAgent(ip: string, opts: { args?: string[]; dataDir?: string; node?: string; waitLeader?: boolean } = {}): Promise<RunningAgent> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const args = opts.args ?? ["-server", "-bootstrap-expect", "1"];
+  const proc = spawn([BIN, "agent", ...args, "-data-dir", dataDir, "-node", opts.node ?? `n-${ip}`, "-bind", ip, "-client", ip], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const agent = watchAgent(proc, ip, `http://${ip}:8500`, dataDir);
   try {
     if (opts.waitLeader !== false) await waitFor(async () => (await leaderOf(ip)) !== "", 15_000, () => `agent on ${ip} never got a leader:\n${agent.output()}`);
-    else await waitFor(async () => (await fetch(`${url}/v1/agent/self`).catch(() => undefined))?.ok === true, 15_000, () => `agent on ${ip} never answered:\n${agent.output()}`);
+    else await waitFor(async () => (await fetch(`${agent.url}/v1/agent/self`).catch(() => undefined))?.ok === true, 15_000, () => `agent on ${ip} never answered:\n${agent.output()}`);
   } catch (err) {
     proc.kill("SIGKILL"); // an agent that never came up must not outlive the test
     throw err;

@@ -1,6 +1,6 @@
 import { type Subprocess, spawn, spawnSync } from "bun";
 import { resolve } from "node:path";
-import { BIN, collect, type RunningAgent, tempDir, waitFor, withTimeout } from "./harness.ts";
+import { BIN, type RunningAgent, tempDir, waitFor, watchAgent, withTimeout } from "./harness.ts";
 
 // Test hosts in network namespaces this test makes itself, for faults loopback cannot show:
 // a partition between running servers. Host i lives in its own namespace with one address,
@@ -166,24 +166,7 @@ export function startNsAgent(net: TestNet, i: number, opts: { expect: number; cl
   const role = opts.client ? [] : ["-server", "-bootstrap-expect", String(opts.expect)];
   const argv = [BIN, "agent", ...role, ...join, "-retry-interval", "1s", ...(opts.args ?? [])];
   const proc = net.spawnIn(i, [...argv, "-data-dir", dataDir, "-node", opts.client ? `c${i}` : `s${i}`, "-bind", net.addrs[i]!, "-client", "127.0.0.1"]) as Subprocess<"ignore", "pipe", "pipe">;
-  const out: string[] = [];
-  collect(proc.stdout, out);
-  collect(proc.stderr, out);
-  return {
-    ip: net.addrs[i]!,
-    url: "http://127.0.0.1:8500 (in its namespace)",
-    proc,
-    dataDir,
-    output: () => out.join(""),
-    stop: async (signal = "SIGTERM") => {
-      proc.kill(signal);
-      return await withTimeout(proc.exited, 10_000, "agent did not exit");
-    },
-    kill9: async () => {
-      proc.kill("SIGKILL");
-      await withTimeout(proc.exited, 10_000, "agent did not die");
-    },
-  };
+  return watchAgent(proc, net.addrs[i]!, "http://127.0.0.1:8500 (in its namespace)", dataDir);
 }
 
 /** Waits until the clients `among` all name one leader, one of `among`; returns its host index. */
