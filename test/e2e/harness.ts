@@ -133,6 +133,25 @@ export function cli(args: string[], opts: { env?: Record<string, string>; stdin?
 }
 
 /**
+ * Waits until servers `among` (indexes into `ips`) all name the same leader, one of `among`
+ * and not `not`, each asked through `leaderOf`; returns its index.
+ */
+export async function agreeOnLeader(ips: string[], leaderOf: (i: number) => Promise<string>, among: number[], timeoutMs: number, not?: number): Promise<number> {
+  let found = -1;
+  await waitFor(
+    async () => {
+      const seen = await Promise.all(among.map(leaderOf));
+      const idx = ips.findIndex((ip) => `${ip}:8300` === seen[0]);
+      found = seen.every((l) => l === seen[0]) && among.includes(idx) && idx !== not ? idx : -1;
+      return found >= 0;
+    },
+    timeoutMs,
+    () => `servers ${among.map((i) => ips[i]).join(", ")} agreed on no leader${not === undefined ? "" : ` other than ${ips[not]}`}`,
+  );
+  return found;
+}
+
+/**
  * Servers of one -bootstrap-expect cluster on `ips`, each joining all the others with
  * -retry-join, each keeping its data dir across restarts. Tracks every process it started so
  * shutdown() can end them all, paused (SIGSTOP) ones included.
@@ -172,19 +191,8 @@ export class TestCluster {
   }
 
   /** Waits until servers `among` all name the same leader, one of `among`; returns its index. */
-  async agreedLeader(among: number[], timeoutMs = 15_000, not?: number): Promise<number> {
-    let found = -1;
-    await waitFor(
-      async () => {
-        const seen = await Promise.all(among.map((i) => leaderOf(this.ips[i]!)));
-        const idx = this.ips.findIndex((_, i) => this.rpcAddr(i) === seen[0]);
-        found = seen.every((l) => l === seen[0]) && among.includes(idx) && idx !== not ? idx : -1;
-        return found >= 0;
-      },
-      timeoutMs,
-      () => `servers ${among.map((i) => this.ips[i]).join(", ")} agreed on no leader${not === undefined ? "" : ` other than ${this.ips[not]}`}`,
-    );
-    return found;
+  agreedLeader(among: number[], timeoutMs = 15_000, not?: number): Promise<number> {
+    return agreeOnLeader(this.ips, (i) => leaderOf(this.ips[i]!), among, timeoutMs, not);
   }
 
   /** Ends every process this cluster started; a paused one is continued first so it can go. */

@@ -1,6 +1,6 @@
 import { type Subprocess, spawn, spawnSync } from "bun";
 import { resolve } from "node:path";
-import { BIN, type RunningAgent, tempDir, waitFor, watchAgent, withTimeout } from "./harness.ts";
+import { agreeOnLeader, BIN, type RunningAgent, tempDir, watchAgent, withTimeout } from "./harness.ts";
 
 // Test hosts in network namespaces this test makes itself, for faults loopback cannot show:
 // a partition between running servers. Host i lives in its own namespace with one address,
@@ -170,17 +170,6 @@ export function startNsAgent(net: TestNet, i: number, opts: { expect: number; cl
 }
 
 /** Waits until the clients `among` all name one leader, one of `among`; returns its host index. */
-export async function agreedLeader(net: TestNet, clients: NsClient[], among: number[], timeoutMs: number, not?: number): Promise<number> {
-  let found = -1;
-  await waitFor(
-    async () => {
-      const seen = await Promise.all(among.map((i) => clients[i]!.leader()));
-      const idx = net.addrs.findIndex((a) => `${a}:8300` === seen[0]);
-      found = seen.every((l) => l === seen[0]) && among.includes(idx) && idx !== not ? idx : -1;
-      return found >= 0;
-    },
-    timeoutMs,
-    () => `hosts ${among.join(", ")} agreed on no leader${not === undefined ? "" : ` other than host ${not}`}`,
-  );
-  return found;
+export function agreedLeader(net: TestNet, clients: NsClient[], among: number[], timeoutMs: number, not?: number): Promise<number> {
+  return agreeOnLeader(net.addrs, (i) => clients[i]!.leader(), among, timeoutMs, not);
 }
