@@ -254,7 +254,7 @@ export class Agent {
   }
 
   /** limits.rpc_client_timeout and performance.rpc_hold_timeout, for every RPC client this agent makes. */
-  private rpcOptions(): RpcClientOptions {
+  private rpcOptions(): Required<RpcClientOptions> {
     return { timeoutMs: this.config.limits.rpcClientTimeoutMs, holdMs: this.config.rpcHoldTimeoutMs };
   }
 

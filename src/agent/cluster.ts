@@ -3,7 +3,7 @@ import { ConsulError } from "../lib/errors.ts";
 import { NotLeaderError } from "../raft/core/raft.ts";
 import type { Message } from "../raft/core/types.ts";
 import { RaftTransport } from "../raft/transport.ts";
-import { RPC_HOLD_TIMEOUT_MS, RpcClient, type RpcClientOptions } from "../rpc/client.ts";
+import { RpcClient, type RpcClientOptions } from "../rpc/client.ts";
 import { bootstrapStep, type ServerInfo, serverInfo } from "../server/bootstrap.ts";
 import type { Server } from "../server/server.ts";
 
@@ -22,7 +22,7 @@ export interface ClusterOptions {
   bootstrapExpect: number;
   lanMembers: () => SerfMember[];
   /** performance.rpc_hold_timeout and limits.rpc_client_timeout. */
-  rpc: RpcClientOptions;
+  rpc: Required<RpcClientOptions>;
   logger: { info(m: string): void; warn(m: string): void; error(m: string): void; debug(m: string): void };
 }
 
@@ -120,7 +120,7 @@ export class ServerCluster {
         if (typeof fn !== "function") return fn;
         return async (...args: unknown[]) => {
           if (args.some((a) => isStale(a))) return fn.apply(t, args);
-          const deadline = Date.now() + (this.o.rpc.holdMs ?? RPC_HOLD_TIMEOUT_MS);
+          const deadline = Date.now() + this.o.rpc.holdMs;
           for (;;) {
             const server = this.server!;
             if (server.isLeader) {
